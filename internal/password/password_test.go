@@ -1,0 +1,168 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// fast keeps tests quick; the production parameters are tested once.
+var fast = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func TestHashCheck(t *testing.T) {
+	h, err := Hash("correct horse", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("Hash = %q, want PHC argon2id prefix", h)
+	}
+	h2, _ := Hash("correct horse", fast)
+	if h == h2 {
+		t.Fatal("two hashes of one password are equal: salt not random")
+	}
+	tests := []struct {
+		name       string
+		pw         string
+		want       Params
+		ok, rehash bool
+	}{
+		{name: "right", pw: "correct horse", want: fast, ok: true},
+		{name: "wrong", pw: "correct horsf", want: fast},
+		{name: "empty", pw: "", want: fast},
+		{name: "params changed", pw: "correct horse", want: OWASP, ok: true, rehash: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, rehash, err := Check(h, tt.pw, tt.want)
+			if err != nil || ok != tt.ok || rehash != tt.rehash {
+				t.Errorf("Check(%q) = %v, %v, %v; want %v, %v, nil", tt.pw, ok, rehash, err, tt.ok, tt.rehash)
+			}
+		})
+	}
+}
+
+func TestOWASPParams(t *testing.T) {
+	if OWASP.Memory < 19*1024 || OWASP.Time < 2 || OWASP.Threads < 1 {
+		t.Fatalf("OWASP params %+v below the cheat sheet's minimum (m=19456,t=2,p=1)", OWASP)
+	}
+	h, err := Hash("pw", OWASP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := Check(h, "pw", OWASP); !ok || rehash || err != nil {
+		t.Fatalf("Check(OWASP hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+}
+
+func TestBcryptImport(t *testing.T) {
+	b, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := Check(string(b), "s3cret", fast); !ok || !rehash || err != nil {
+		t.Errorf("Check(bcrypt, right) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+	}
+	if ok, _, err := Check(string(b), "nope", fast); ok || err != nil {
+		t.Errorf("Check(bcrypt, wrong) = %v, %v; want false, nil", ok, err)
+	}
+}
+
+func TestCheckMalformed(t *testing.T) {
+	for _, enc := range []string{
+		"",
+		"plaintext",
+		"$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=18$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=0,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1,p=0$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1,p=1,x=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1,p=1$!!!$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$",
+		"$2b$04$invalid",
+	} {
+		ok, _, err := Check(enc, "pw", fast)
+		if ok || !errors.Is(err, ErrMalformed) {
+			t.Errorf("Check(%q) = %v, %v; want false, ErrMalformed", enc, ok, err)
+		}
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	h, _ := Hash("pw", fast)
+	f.Add(h, "pw")
+	f.Add("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "x")
+	f.Add("$2b$04$abcdefghijklmnopqrstuu", "x")
+	f.Fuzz(func(t *testing.T, enc, pw string) {
+		ok, _, err := Check(enc, pw, fast)
+		if err != nil && ok {
+			t.Fatalf("Check(%q) = ok with error %v", enc, err)
+		}
+		// Property: only a hash of pw itself verifies pw; a fuzzed string
+		// that is not a well-formed hash never does.
+		if ok && !strings.HasPrefix(enc, "$") {
+			t.Fatalf("Check(%q, %q) = ok for a non-PHC string", enc, pw)
+		}
+	})
+}
+
+func TestLimiter(t *testing.T) {
+	l := NewLimiter(2, 2)
+	release := make(chan struct{})
+	var running, peak atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- l.Do(context.Background(), func() {
+				n := running.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				<-release
+				running.Add(-1)
+			})
+		}()
+	}
+	// 4 can be in (2 running + 2 waiting); the other 6 are refused at once.
+	busy := 0
+	for range 6 {
+		if err := <-errs; errors.Is(err, ErrBusy) {
+			busy++
+		}
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Do = %v for an admitted caller", err)
+		}
+	}
+	if busy != 6 {
+		t.Errorf("refused %d callers, want 6", busy)
+	}
+	if peak.Load() > 2 {
+		t.Errorf("peak concurrency %d, want <= 2", peak.Load())
+	}
+}
+
+func BenchmarkHashOWASP(b *testing.B) {
+	for b.Loop() {
+		if _, err := Hash("correct horse battery staple", OWASP); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

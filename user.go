@@ -1,0 +1,121 @@
+package jwtgate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// RoleAdmin is the role that may use /admin/ routes.
+const RoleAdmin = "admin"
+
+// User is an account that can log in.
+type User struct {
+	ID           int64
+	Name         string // as the user typed it; shown in tokens and pages
+	PasswordHash string // PHC string (argon2id) or an imported bcrypt hash
+	Roles        []string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// HasRole reports whether u has role r.
+func (u *User) HasRole(r string) bool { return slices.Contains(u.Roles, r) }
+
+// Limits on names and roles. Generous for people, tight enough that a name is
+// never a vector for oversized rows or log lines.
+const (
+	MaxNameLen     = 64   // characters
+	MaxPasswordLen = 1024 // bytes; argon2 takes any length, this bounds request cost
+	MaxRoles       = 16
+	MaxRoleLen     = 32
+)
+
+// NameKey is the form of a name used for uniqueness and look-up: names are
+// unique regardless of case, so "Admin" cannot impersonate "admin".
+func NameKey(name string) string { return strings.ToLower(name) }
+
+// ValidateName checks that name is usable as a user name: valid UTF-8, 1 to
+// MaxNameLen characters, no control characters, no surrounding spaces. The
+// returned error wraps ErrInvalid and says what is wrong.
+func ValidateName(name string) error {
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: name is not valid UTF-8", ErrInvalid)
+	case name == "":
+		return fmt.Errorf("%w: name is empty", ErrInvalid)
+	case utf8.RuneCountInString(name) > MaxNameLen:
+		return fmt.Errorf("%w: name is longer than %d characters", ErrInvalid, MaxNameLen)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("%w: name has leading or trailing spaces", ErrInvalid)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return fmt.Errorf("%w: name contains a control character", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// ValidatePassword checks a new password: at least minLen characters, at most
+// MaxPasswordLen bytes, valid UTF-8.
+func ValidatePassword(pw string, minLen int) error {
+	switch {
+	case !utf8.ValidString(pw):
+		return fmt.Errorf("%w: password is not valid UTF-8", ErrInvalid)
+	case utf8.RuneCountInString(pw) < minLen:
+		return fmt.Errorf("%w: password is shorter than %d characters", ErrInvalid, minLen)
+	case len(pw) > MaxPasswordLen:
+		return fmt.Errorf("%w: password is longer than %d bytes", ErrInvalid, MaxPasswordLen)
+	}
+	return nil
+}
+
+// ValidateRoles checks role names: lowercase letters, digits, '-' and '_',
+// at most MaxRoles of them, no duplicates.
+func ValidateRoles(roles []string) error {
+	if len(roles) > MaxRoles {
+		return fmt.Errorf("%w: more than %d roles", ErrInvalid, MaxRoles)
+	}
+	for i, r := range roles {
+		if r == "" || len(r) > MaxRoleLen {
+			return fmt.Errorf("%w: role %q must be 1 to %d characters", ErrInvalid, r, MaxRoleLen)
+		}
+		for _, c := range r {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("%w: role %q may hold only a-z, 0-9, '-' and '_'", ErrInvalid, r)
+			}
+		}
+		if slices.Contains(roles[:i], r) {
+			return fmt.Errorf("%w: role %q given twice", ErrInvalid, r)
+		}
+	}
+	return nil
+}
+
+// UserStore keeps users. Implementations are safe for concurrent use.
+type UserStore interface {
+	// CreateUser inserts u and sets u.ID. ErrConflict if the name (by NameKey) is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// CreateFirstUser inserts u only if there are no users at all, atomically,
+	// so that several instances starting at once create one admin. It reports
+	// whether u was created.
+	CreateFirstUser(ctx context.Context, u *User) (bool, error)
+	// UserByName finds a user by name, compared by NameKey. ErrNotFound if none.
+	UserByName(ctx context.Context, name string) (*User, error)
+	// UserByID finds a user by id. ErrNotFound if none.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// ListUsers returns all users ordered by id.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetPasswordHash replaces the stored hash. ErrNotFound if no such user.
+	SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error
+	// SetDisabled enables or disables a user. ErrNotFound if no such user.
+	SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error
+	// DeleteUser removes a user and, by cascade, its sessions. ErrNotFound if none.
+	DeleteUser(ctx context.Context, id int64) error
+}
