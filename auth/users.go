@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// CreateUser validates and stores a new user with a hashed password.
+// Errors wrap ErrInvalid (naming the field), ErrConflict or ErrBusy.
+func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []string) (*jwtgate.User, error) {
+	if err := jwtgate.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if err := jwtgate.ValidatePassword(pw, MinPasswordLen); err != nil {
+		return nil, err
+	}
+	if err := jwtgate.ValidateRoles(roles); err != nil {
+		return nil, err
+	}
+	h, err := s.hash(ctx, pw)
+	if err != nil {
+		return nil, err
+	}
+	now := s.o.Now()
+	u := &jwtgate.User{Name: name, PasswordHash: h, Roles: roles, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("auth: create user: %w", err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces the password of the named user.
+func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
+	if err := jwtgate.ValidatePassword(pw, MinPasswordLen); err != nil {
+		return err
+	}
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	h, err := s.hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPasswordHash(ctx, u.ID, h, s.o.Now()); err != nil {
+		return fmt.Errorf("auth: set password: %w", err)
+	}
+	return nil
+}
+
+// DemoPassword is the tutorial's demo account password, used by serve --demo.
+const DemoPassword = "1234"
+
+// Bootstrap creates the first user, "admin" with role admin, if the store
+// has no users. pw is the password to give it; empty means a random one,
+// which is returned so the caller can show it once. demo allows the
+// tutorial's short demo password. created is false when users existed.
+func (s *Service) Bootstrap(ctx context.Context, pw string, demo bool) (created bool, used string, err error) {
+	if pw == "" {
+		pw = randomPassword()
+	}
+	if !demo {
+		if err := jwtgate.ValidatePassword(pw, MinPasswordLen); err != nil {
+			return false, "", fmt.Errorf("admin password: %w", err)
+		}
+	}
+	h, err := s.hash(ctx, pw)
+	if err != nil {
+		return false, "", err
+	}
+	now := s.o.Now()
+	u := &jwtgate.User{Name: "admin", PasswordHash: h, Roles: []string{jwtgate.RoleAdmin}, CreatedAt: now, UpdatedAt: now}
+	created, err = s.store.CreateFirstUser(ctx, u)
+	if err != nil {
+		return false, "", fmt.Errorf("auth: bootstrap admin: %w", err)
+	}
+	return created, pw, nil
+}

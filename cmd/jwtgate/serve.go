@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/server"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// serveConfig is everything `jwtgate serve` is told.
+type serveConfig struct {
+	addr, db, issuer, audience string
+	accessTTL, refreshTTL      time.Duration
+	signingAlg                 string
+	demo                       bool
+	tlsCert, tlsKey            string
+	logLevel                   slog.Level
+	secret                     string // env only
+	adminPassword              string // env only
+}
+
+func parseServe(c cmdIO, args []string) (*serveConfig, error) {
+	cfg := &serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
+	dbURL := dbFlag(fs)
+	fs.StringVar(&cfg.issuer, "issuer", "", "token issuer (iss) (default http://ADDR, https:// under TLS)")
+	fs.StringVar(&cfg.audience, "audience", "", "token audience (aud); set in tokens and required when verifying")
+	fs.DurationVar(&cfg.accessTTL, "access-ttl", auth.DefaultAccessTTL, "access token lifetime")
+	fs.DurationVar(&cfg.refreshTTL, "refresh-ttl", auth.DefaultSessionTTL, "session (refresh) lifetime")
+	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
+	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
+	pos, err := parseArgs(fs, args, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > 0 {
+		return nil, usagef("serve: unexpected argument %q", pos[0])
+	}
+	cfg.db = *dbURL
+	if cfg.secret, err = secretSetting(c, "JWT_SECRET"); err != nil {
+		return nil, err
+	}
+	if cfg.adminPassword, err = secretSetting(c, "ADMIN_PASSWORD"); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.validate()
+}
+
+// validate refuses settings that cannot work, naming each.
+func (cfg *serveConfig) validate() error {
+	if _, _, err := net.SplitHostPort(cfg.addr); err != nil {
+		return configErr("invalid --addr %q: want HOST:PORT", cfg.addr)
+	}
+	if cfg.accessTTL <= 0 {
+		return configErr("invalid --access-ttl %s: must be positive", cfg.accessTTL)
+	}
+	if cfg.refreshTTL < cfg.accessTTL {
+		return configErr("invalid --refresh-ttl %s: must be at least --access-ttl (%s)", cfg.refreshTTL, cfg.accessTTL)
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return configErr("invalid --tls-cert/--tls-key: set both or neither")
+	}
+	switch cfg.signingAlg {
+	case token.EdDSA, token.ES256, token.RS256:
+	case token.HS256:
+		if cfg.secret == "" {
+			return configErr("invalid --signing-alg HS256: needs JWTGATE_JWT_SECRET (or jwt_secret in .env)")
+		}
+	default:
+		return configErr("invalid --signing-alg %q: want EdDSA, ES256 or RS256", cfg.signingAlg)
+	}
+	if cfg.secret != "" && len(cfg.secret) < token.MinSecretLen {
+		return configErr("invalid JWTGATE_JWT_SECRET: %d bytes, need at least %d", len(cfg.secret), token.MinSecretLen)
+	}
+	if cfg.issuer == "" {
+		scheme := "http://"
+		if cfg.tlsCert != "" {
+			scheme = "https://"
+		}
+		cfg.issuer = scheme + cfg.addr
+	}
+	return nil
+}
+
+func runServe(c cmdIO, args []string) error {
+	cfg, err := parseServe(c, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	ctx := c.ctx
+
+	store, err := openStore(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	var key *token.Key
+	var verifyKeys token.KeyLookup
+	if cfg.secret != "" {
+		if key, err = token.Secret([]byte(cfg.secret)); err != nil {
+			return configErr("invalid JWTGATE_JWT_SECRET: %v", err)
+		}
+	} else {
+		var set token.KeySet
+		if key, set, err = auth.SigningKey(ctx, store, cfg.signingAlg, time.Now()); err != nil {
+			return err
+		}
+		verifyKeys = set
+	}
+	svc, err := auth.New(store, key, auth.Options{
+		Issuer: cfg.issuer, Audience: cfg.audience,
+		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL,
+		VerifyKeys: verifyKeys, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, c, svc, cfg, logger); err != nil {
+		return err
+	}
+
+	handler := server.NewServer(logger, svc, store.Ping, server.Options{TLS: cfg.tlsCert != ""})
+	srv := &http.Server{
+		Handler: handler,
+		// Timeouts so a slow or idle client cannot hold a connection.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", key.Alg, "db", cfg.db, "version", version())
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the first admin on an empty store and tells the
+// operator its password once, on stderr (never through the logger, so the
+// password does not end up in shipped log lines).
+func bootstrapAdmin(ctx context.Context, c cmdIO, svc *auth.Service, cfg *serveConfig, logger *slog.Logger) error {
+	pw := cfg.adminPassword
+	if cfg.demo {
+		fmt.Fprintln(c.stderr, "jwtgate: WARNING: demo mode. If the store has no users, admin/1234 is created: never expose this server.")
+		pw = auth.DemoPassword
+	}
+	created, used, err := svc.Bootstrap(ctx, pw, cfg.demo)
+	if err != nil {
+		return configErr("%v", err)
+	}
+	switch {
+	case !created:
+	case cfg.demo:
+		logger.Warn("created demo user admin with password 1234")
+	case cfg.adminPassword != "":
+		logger.Info("created user admin with the password from JWTGATE_ADMIN_PASSWORD")
+	default:
+		fmt.Fprintf(c.stderr, "jwtgate: created user \"admin\" with password: %s\n", used)
+		fmt.Fprintln(c.stderr, "jwtgate: it is shown only this once; change it with: jwtgate user passwd admin")
+	}
+	return nil
+}

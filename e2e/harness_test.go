@@ -1,0 +1,199 @@
+// Package e2e holds tests that build the real jwtgate binary, start it on a
+// free loopback port and talk to it over HTTP (and, in browser_test.go,
+// through a headless Chromium).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds ./cmd/jwtgate once per test run (CGO off, as shipped) and
+// returns its path.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "jwtgate-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "jwtgate")
+		cmd := exec.Command("go", "build", "-o", binPath, "../cmd/jwtgate")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Server is a running jwtgate process.
+type Server struct {
+	URL    string // http://127.0.0.1:PORT
+	Dir    string // its working directory (holds jwtgate.db)
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	mu     sync.Mutex
+}
+
+// Stderr returns what the process has written to stderr so far.
+func (s *Server) Stderr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// StartServer runs `jwtgate serve` in dir (a new temp dir when empty) with
+// --addr on a free port, the given extra args and env (KEY=VALUE), and waits
+// until /healthz answers 200. The process is stopped when the test ends.
+func StartServer(t *testing.T, dir string, args []string, env ...string) *Server {
+	t.Helper()
+	bin := binary(t)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	addr := freeAddr(t)
+	s := &Server{URL: "http://" + addr, Dir: dir, stderr: new(bytes.Buffer)}
+	full := append([]string{"serve", "--addr", addr}, args...)
+	s.cmd = exec.Command(bin, full...)
+	s.cmd.Dir = dir
+	s.cmd.Env = append(cleanEnv(), env...)
+	s.cmd.Stdout = io.Discard
+	s.cmd.Stderr = lockedWriter{&s.mu, s.stderr}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(t) })
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become healthy: %v\nstderr:\n%s", err, s.Stderr())
+		}
+		if s.cmd.ProcessState != nil {
+			t.Fatalf("server exited early\nstderr:\n%s", s.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop sends SIGTERM and waits (up to 10 s) for a graceful exit.
+func (s *Server) Stop(t *testing.T) {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exit after SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
+		}
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Errorf("server did not stop within 10s of SIGTERM")
+	}
+}
+
+// cleanEnv is the test's environment without JWTGATE_* and jwt_secret, so a
+// developer's own settings cannot leak into a test.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "JWTGATE_") || strings.HasPrefix(kv, "jwt_secret=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// Run runs the jwtgate binary with args in dir, feeding stdin, and returns
+// stdout, stderr and the exit code.
+func Run(t *testing.T, dir, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+// Login posts the tutorial's login body and returns the decoded JSON reply
+// and the status code.
+func Login(t *testing.T, base, name, password string) (map[string]any, int) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name, "password": password})
+	resp, err := http.Post(base+"/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out, resp.StatusCode
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// writeServiceError maps a domain error to its status and stable code, in
+// one place. Unexpected errors are logged and answered with a bare 500.
+func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
+	switch {
+	case errors.Is(err, jwtgate.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
+	case errors.Is(err, jwtgate.ErrBadCredentials):
+		writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
+	case errors.Is(err, jwtgate.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, jwtgate.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", "already exists")
+	case errors.Is(err, jwtgate.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "busy", "server busy, retry shortly")
+	default:
+		logger.Error("request failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	}
+}

@@ -1,0 +1,27 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// handleHealthz says the process is up (liveness).
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz says the store answers (readiness), within two seconds.
+func handleReadyz(ready func(context.Context) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "not_ready", "store unreachable")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/auth"
+)
+
+type loginRequest struct {
+	Name     *string `json:"name"`
+	Password *string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string `json:"token"`
+	TokenType string `json:"token_type"`
+	ExpiresIn int    `json:"expires_in"`
+}
+
+// handleLogin is the tutorial's POST /login: {"name","password"} in,
+// {"token"} out, 400 on bad credentials. It also sets the session cookie
+// for the browser pages.
+func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookieConfig, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req loginRequest
+		if rerr := decodeJSON(w, r, limit, &req); rerr != nil {
+			rerr.write(w)
+			return
+		}
+		if req.Name == nil || req.Password == nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", `fields "name" and "password" are required`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		tok, err := svc.Login(ctx, *req.Name, *req.Password, auth.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		switch {
+		case err == nil:
+		case errors.Is(err, jwtgate.ErrBadCredentials):
+			logger.Info("login failed", "ip", clientIP(r))
+			writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
+			return
+		default:
+			writeServiceError(w, logger, err)
+			return
+		}
+		logger.Info("login", "user_id", tok.Claims.UserID, "sid", tok.Claims.SessionID, "ip", clientIP(r))
+		ck.set(w, tok.Access, tok.ExpiresIn)
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, loginResponse{Token: tok.Access, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds())})
+	})
+}
+
+// handleLogout ends the token's session and clears the cookie.
+func handleLogout(logger *slog.Logger, svc *auth.Service, ck cookieConfig) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims := ClaimsFrom(r.Context())
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		if err := svc.Logout(ctx, claims); err != nil {
+			writeServiceError(w, logger, err)
+			return
+		}
+		logger.Info("logout", "user_id", claims.UserID, "sid", claims.SessionID)
+		ck.clear(w)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

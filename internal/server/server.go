@@ -1,0 +1,53 @@
+// Package server is jwtgate's HTTP face: routes, handlers, middleware and
+// the embedded pages. Handlers are built by functions that take exactly the
+// dependencies they use; the rules they call live in package auth.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jwtgate/jwtgate/auth"
+)
+
+// Options are the HTTP-level settings.
+type Options struct {
+	// TLS means the server is reached over HTTPS: cookies get Secure and the
+	// __Host- prefix, and HSTS is sent.
+	TLS bool
+	// MaxBodyBytes bounds request bodies (default 64 KiB).
+	MaxBodyBytes int64
+}
+
+// NewServer returns the complete jwtgate handler: routes wrapped in the
+// middleware every request passes (panic recovery, logging with a request
+// id, security headers, cross-origin protection).
+func NewServer(logger *slog.Logger, svc *auth.Service, ready func(context.Context) error, o Options) http.Handler {
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 64 << 10
+	}
+	ck := cookieConfig{name: "jwtgate_access", secure: o.TLS}
+	if o.TLS {
+		// __Host- cookies must be Secure, Path=/ and host-only: a sibling
+		// subdomain cannot plant or overwrite them.
+		ck.name = "__Host-jwtgate_access"
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, logger, svc, ready, ck, o)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross_origin", "cross-origin request refused")
+	}))
+	var h http.Handler = mux
+	h = cop.Handler(h)
+	h = securityHeaders(h, o.TLS)
+	h = recoverPanics(h, logger)
+	h = logRequests(h, logger)
+	return h
+}
+
+// requestTimeout bounds handler work that talks to the store.
+const requestTimeout = 10 * time.Second

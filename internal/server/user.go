@@ -1,0 +1,29 @@
+package server
+
+import "net/http"
+
+type userResponse struct {
+	Name  string   `json:"name"`
+	ID    int64    `json:"id"`
+	Roles []string `json:"roles"`
+}
+
+// handleUser is the tutorial's GET /user: who the token says you are.
+func handleUser() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := ClaimsFrom(r.Context())
+		roles := c.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, userResponse{Name: c.Name, ID: c.UserID, Roles: roles})
+	})
+}
+
+// handleNotFound answers authenticated requests for unknown paths.
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route")
+	})
+}
