@@ -37,8 +37,9 @@ var ErrMalformed = errors.New("password: malformed hash")
 // Limits on parameters read from a stored hash, so a corrupted or hostile
 // row cannot make one check allocate gigabytes or loop for minutes.
 const (
-	maxMemory  = 1 << 21 // KiB (2 GiB)
-	maxTime    = 64
+	maxMemory     = 1 << 18 // KiB (256 MiB, 13× OWASP's minimum)
+	maxTime       = 16
+	maxBcryptCost = 14
 	maxKeyLen  = 128
 	maxSaltLen = 64
 )
@@ -51,9 +52,7 @@ func Hash(pw string, p Params) (string, error) {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
 	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return encode(p, salt, key), nil
 }
 
 // Check reports whether pw matches the encoded hash, and whether the hash
@@ -62,6 +61,10 @@ func Hash(pw string, p Params) (string, error) {
 // error wrapping ErrMalformed, never a match.
 func Check(encoded, pw string, want Params) (ok, rehash bool, err error) {
 	if strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$") {
+		// bcrypt's cost is exponential: cost 31 would run for days.
+		if cost, err := bcrypt.Cost([]byte(encoded)); err != nil || cost > maxBcryptCost {
+			return false, false, fmt.Errorf("%w: bcrypt cost out of range", ErrMalformed)
+		}
 		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw))
 		switch {
 		case err == nil:
@@ -81,6 +84,13 @@ func Check(encoded, pw string, want Params) (ok, rehash bool, err error) {
 	rehash = p.Memory != want.Memory || p.Time != want.Time || p.Threads != want.Threads ||
 		uint32(len(key)) != want.KeyLen || uint32(len(salt)) != want.SaltLen
 	return ok, rehash, nil
+}
+
+// encode renders parameters, salt and key as a PHC string.
+func encode(p Params, salt, key []byte) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // decode parses an argon2id PHC string.

@@ -1,0 +1,390 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/password"
+	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// fastHash keeps handler tests quick; password tests cover real parameters.
+var fastHash = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+type fixture struct {
+	h      http.Handler
+	svc    *auth.Service
+	store  *sqlite.DB
+	dbPath string
+	key    *token.Key
+}
+
+// newFixture builds the real handler on a fresh SQLite file, with users
+// admin/admin-pass (role admin) and alice/alice-pass, and bob disabled.
+func newFixture(t testing.TB, o Options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "jwtgate.db")
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, set, err := auth.SigningKey(ctx, store, token.EdDSA, timeNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := auth.New(store, key, auth.Options{Issuer: "http://test", Hash: fastHash, VerifyKeys: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, "admin", "admin-pass", []string{"admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, "alice", "alice-pass", nil); err != nil {
+		t.Fatal(err)
+	}
+	bob, err := svc.CreateUser(ctx, "bob", "bob-pass", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetDisabled(ctx, bob.ID, true, timeNow()); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	return &fixture{h: NewServer(logger, svc, store.Ping, o), svc: svc, store: store, dbPath: dbPath, key: key}
+}
+
+type result struct {
+	code   int
+	header http.Header
+	body   []byte
+	resp   *http.Response
+}
+
+func (r result) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", r.body, err)
+	}
+	return m
+}
+
+func (f *fixture) do(req *http.Request) result {
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	b, _ := io.ReadAll(resp.Body)
+	return result{code: resp.StatusCode, header: resp.Header, body: b, resp: resp}
+}
+
+func (f *fixture) login(t testing.TB, name, pw string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name, "password": pw})
+	r := f.do(httptest.NewRequest("POST", "/login", bytes.NewReader(body)))
+	if r.code != 200 {
+		t.Fatalf("POST /login %s = %d %s, want 200", name, r.code, r.body)
+	}
+	return r.json(t)["token"].(string)
+}
+
+// counts returns the number of users and sessions, and a digest of the user
+// rows, read straight from the file so the check does not trust the store.
+func (f *fixture) counts(t testing.TB) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var users, sessions int
+	var digest string
+	if err := db.QueryRow(`SELECT count(*), coalesce(group_concat(name || ':' || password_hash || ':' || disabled, '|'), '') FROM users`).Scan(&users, &digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM sessions`).Scan(&sessions); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s#%d", digest, sessions)
+}
+
+func TestLogin(t *testing.T) {
+	f := newFixture(t, Options{})
+	tests := []struct {
+		name     string
+		body     string
+		wantCode int
+		wantErr  string // error code in the JSON body; "" for success
+	}{
+		{name: "valid", body: `{"name":"alice","password":"alice-pass"}`, wantCode: 200},
+		{name: "name any case", body: `{"name":"ALICE","password":"alice-pass"}`, wantCode: 200},
+		{name: "extra fields ignored", body: `{"name":"alice","password":"alice-pass","remember":true}`, wantCode: 200},
+		{name: "wrong password", body: `{"name":"alice","password":"nope"}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "unknown user", body: `{"name":"mallory","password":"alice-pass"}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "disabled user, right password", body: `{"name":"bob","password":"bob-pass"}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "SQL in name", body: `{"name":"alice' OR '1'='1","password":"x"}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "SQL drop", body: `{"name":"x\"; DROP TABLE users; --","password":"x"}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "empty password", body: `{"name":"alice","password":""}`, wantCode: 400, wantErr: "invalid_credentials"},
+		{name: "malformed JSON", body: `{"name":"alice",`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "not an object", body: `["alice","alice-pass"]`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "name is a number", body: `{"name":5,"password":"x"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "password is null", body: `{"name":"alice","password":null}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "missing password", body: `{"name":"alice"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "empty body", body: ``, wantCode: 400, wantErr: "invalid_request"},
+		{name: "empty name", body: `{"name":"","password":"x"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "control character", body: `{"name":"ali\u0000ce","password":"x"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "invalid UTF-8", body: "{\"name\":\"ali\xffce\",\"password\":\"x\"}", wantCode: 400, wantErr: "invalid_request"},
+		{name: "name too long", body: `{"name":"` + strings.Repeat("a", 65) + `","password":"x"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "password too long", body: `{"name":"alice","password":"` + strings.Repeat("a", 1025) + `"}`, wantCode: 400, wantErr: "invalid_request"},
+		{name: "10 MiB body", body: `{"name":"` + strings.Repeat("a", 10<<20) + `"}`, wantCode: 413, wantErr: "body_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.counts(t)
+			r := f.do(httptest.NewRequest("POST", "/login", strings.NewReader(tt.body)))
+			if r.code != tt.wantCode {
+				t.Fatalf("POST /login %s = %d %s, want %d", tt.name, r.code, r.body, tt.wantCode)
+			}
+			m := r.json(t)
+			if tt.wantErr != "" {
+				if m["error"] != tt.wantErr || m["message"] == "" {
+					t.Errorf("POST /login %s body = %s, want error %q with a message", tt.name, r.body, tt.wantErr)
+				}
+				if after := f.counts(t); after != before {
+					t.Errorf("POST /login %s changed the store", tt.name)
+				}
+				if len(r.resp.Cookies()) != 0 {
+					t.Errorf("POST /login %s set a cookie", tt.name)
+				}
+				return
+			}
+			if m["token"] == "" || m["token_type"] != "Bearer" || m["expires_in"] != float64(900) {
+				t.Errorf("POST /login body = %s, want token, token_type Bearer, expires_in 900", r.body)
+			}
+			if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", cc)
+			}
+			cookies := r.resp.Cookies()
+			if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteLaxMode || cookies[0].Value != m["token"] || cookies[0].Secure {
+				t.Errorf("cookies = %+v, want one HttpOnly SameSite=Lax cookie holding the token", cookies)
+			}
+		})
+	}
+}
+
+func TestLoginCookieUnderTLS(t *testing.T) {
+	f := newFixture(t, Options{TLS: true})
+	r := f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`)))
+	c := r.resp.Cookies()
+	if r.code != 200 || len(c) != 1 || !c[0].Secure || c[0].Name != "__Host-jwtgate_access" || c[0].Path != "/" {
+		t.Fatalf("TLS login = %d, cookies %+v; want a Secure __Host- cookie", r.code, c)
+	}
+	if hsts := r.header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("Strict-Transport-Security = %q under TLS", hsts)
+	}
+}
+
+// TestMiddleware walks the tutorial's rule: every path but the public ones
+// needs a token; an unknown path is 401 without one and 404 with one.
+func TestMiddleware(t *testing.T) {
+	f := newFixture(t, Options{})
+	tok := f.login(t, "alice", "alice-pass")
+	other, _ := token.Generate(token.EdDSA)
+	foreign, _ := token.Sign(other, &token.Claims{Name: "alice"})
+	type auth int
+	const (
+		none auth = iota
+		bearer
+		cookie
+	)
+	tests := []struct {
+		name     string
+		method   string
+		path     string
+		header   string // raw Authorization header, overrides how
+		how      auth
+		wantCode int
+		wantBody string
+	}{
+		{name: "user no token", method: "GET", path: "/user", wantCode: 401},
+		{name: "user bearer", method: "GET", path: "/user", how: bearer, wantCode: 200, wantBody: `"name":"alice"`},
+		{name: "user cookie", method: "GET", path: "/user", how: cookie, wantCode: 200, wantBody: `"name":"alice"`},
+		{name: "user lower-case scheme", method: "GET", path: "/user", header: "bearer " + tok, wantCode: 200},
+		{name: "user basic scheme", method: "GET", path: "/user", header: "Basic " + tok, wantCode: 401},
+		{name: "user no space", method: "GET", path: "/user", header: "Bearer" + tok, wantCode: 401},
+		{name: "user two spaces", method: "GET", path: "/user", header: "Bearer  " + tok, wantCode: 401},
+		{name: "user empty bearer", method: "GET", path: "/user", header: "Bearer ", wantCode: 401},
+		{name: "user garbage token", method: "GET", path: "/user", header: "Bearer abc.def.ghi", wantCode: 401},
+		{name: "user foreign key", method: "GET", path: "/user", header: "Bearer " + foreign, wantCode: 401},
+		{name: "bad header wins over good cookie", method: "GET", path: "/user", header: "Bearer nope", how: cookie, wantCode: 401},
+		{name: "unknown path no token", method: "GET", path: "/nope", wantCode: 401},
+		{name: "unknown path token", method: "GET", path: "/nope", how: bearer, wantCode: 404},
+		{name: "unknown method on user with token", method: "DELETE", path: "/user", how: bearer, wantCode: 404},
+		{name: "home public", method: "GET", path: "/", wantCode: 200, wantBody: "<html"},
+		{name: "login page public", method: "GET", path: "/login", wantCode: 200, wantBody: "<form"},
+		{name: "css public", method: "GET", path: "/assets/app.css", wantCode: 200},
+		{name: "js public", method: "GET", path: "/assets/home.js", wantCode: 200},
+		{name: "asset dir not listed", method: "GET", path: "/assets/", wantCode: 404},
+		{name: "missing asset", method: "GET", path: "/assets/nope.js", wantCode: 404},
+		{name: "healthz public", method: "GET", path: "/healthz", wantCode: 200},
+		{name: "readyz public", method: "GET", path: "/readyz", wantCode: 200},
+		{name: "logout needs token", method: "POST", path: "/logout", wantCode: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			switch tt.how {
+			case bearer:
+				req.Header.Set("Authorization", "Bearer "+tok)
+			case cookie:
+				req.AddCookie(&http.Cookie{Name: "jwtgate_access", Value: tok})
+			}
+			if tt.header != "" {
+				req.Header.Set("Authorization", tt.header)
+			}
+			r := f.do(req)
+			if r.code != tt.wantCode {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.code, r.body, tt.wantCode)
+			}
+			if tt.wantBody != "" && !bytes.Contains(r.body, []byte(tt.wantBody)) {
+				t.Errorf("%s %s body = %.200s, want it to contain %s", tt.method, tt.path, r.body, tt.wantBody)
+			}
+			if r.code == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), `Bearer realm="jwtgate"`) {
+				t.Errorf("401 without a Bearer challenge: %q", r.header.Get("WWW-Authenticate"))
+			}
+			if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("Content-Security-Policy = %q", csp)
+			}
+			for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-Id"} {
+				if r.header.Get(h) == "" {
+					t.Errorf("missing header %s", h)
+				}
+			}
+		})
+	}
+}
+
+func TestLogout(t *testing.T) {
+	f := newFixture(t, Options{})
+	tok := f.login(t, "alice", "alice-pass")
+	claims, err := f.svc.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	r := f.do(req)
+	if r.code != 204 {
+		t.Fatalf("POST /logout = %d %s, want 204", r.code, r.body)
+	}
+	c := r.resp.Cookies()
+	if len(c) != 1 || c[0].MaxAge >= 0 || c[0].Value != "" {
+		t.Errorf("logout cookies = %+v, want the session cookie cleared", c)
+	}
+	s, err := f.store.SessionByID(context.Background(), claims.SessionID)
+	if err != nil || s.RevokedAt == nil {
+		t.Errorf("session after logout = %+v, %v; want revoked", s, err)
+	}
+}
+
+// TestCrossOriginProtection: a cookie-authenticated state change from
+// another site is refused; the same request from our own pages passes.
+func TestCrossOriginProtection(t *testing.T) {
+	f := newFixture(t, Options{})
+	tok := f.login(t, "alice", "alice-pass")
+	for _, tt := range []struct {
+		site string
+		want int
+	}{{"cross-site", 403}, {"same-site", 403}, {"same-origin", 204}} {
+		req := httptest.NewRequest("POST", "/logout", nil)
+		req.AddCookie(&http.Cookie{Name: "jwtgate_access", Value: tok})
+		req.Header.Set("Sec-Fetch-Site", tt.site)
+		if r := f.do(req); r.code != tt.want {
+			t.Errorf("POST /logout with Sec-Fetch-Site %s = %d, want %d", tt.site, r.code, tt.want)
+		}
+	}
+	// Login CSRF: a cross-site form cannot log the victim in as the attacker.
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if r := f.do(req); r.code != 403 || r.json(t)["error"] != "cross_origin" {
+		t.Errorf("cross-site POST /login = %d %s, want 403 cross_origin", r.code, r.body)
+	}
+}
+
+func TestRecoverPanics(t *testing.T) {
+	var logs bytes.Buffer
+	h := recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }),
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"error":"internal"`) || strings.Contains(rec.Body.String(), "boom") {
+		t.Errorf("panic answered %d %q, want 500 JSON without the panic text", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "boom") {
+		t.Errorf("panic not logged: %q", logs.String())
+	}
+}
+
+// TestNoSecretsInLogs logs in and out with a logger capturing everything,
+// then checks neither the password nor the token appears.
+func TestNoSecretsInLogs(t *testing.T) {
+	f := newFixture(t, Options{})
+	var logs bytes.Buffer
+	f.h = NewServer(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), f.svc, f.store.Ping, Options{})
+	tok := f.login(t, "alice", "alice-pass")
+	f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"wrong-secret"}`)))
+	req := httptest.NewRequest("GET", "/user?token=abc", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	f.do(req)
+	for _, secret := range []string{"alice-pass", "wrong-secret", tok, strings.Split(tok, ".")[2], "token=abc"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log contains secret %.20q...", secret)
+		}
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		header      string
+		wantTok     string
+		wantPresent bool
+	}{
+		{"", "", false},
+		{"Bearer abc", "abc", true},
+		{"bearer abc", "abc", true},
+		{"BEARER abc", "abc", true},
+		{"Bearer", "", true},
+		{"Bearer ", "", true},
+		{"Bearer a b", "", true},
+		{"Bearer a\tb", "", true},
+		{"Basic abc", "", true},
+		{"Token abc", "", true},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		if tt.header != "" {
+			r.Header.Set("Authorization", tt.header)
+		}
+		tok, present := bearerToken(r)
+		if tok != tt.wantTok || present != tt.wantPresent {
+			t.Errorf("bearerToken(%q) = %q, %v; want %q, %v", tt.header, tok, present, tt.wantTok, tt.wantPresent)
+		}
+	}
+}
+
+
+func timeNow() time.Time { return time.Now() }

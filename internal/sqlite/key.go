@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// keyColumns is the column list scanKey reads, in its order.
+const keyColumns = `kid, alg, private_key, public_key, created_at, activates_at, retires_at`
+
+// keyOrder is newest first; kid breaks ties so the order is stable.
+const keyOrder = `ORDER BY created_at DESC, kid`
+
+// EnsureKey inserts k unless a key with k.Alg exists, and returns the newest
+// key of that algorithm: k if it was inserted, else the one already there.
+// Insert and read are one immediate transaction, so instances starting at
+// once all get the same key. It returns an error wrapping
+// jwtgate.ErrConflict if k.ID is taken by a key of another algorithm.
+func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, error) {
+	// BEGIN IMMEDIATE (the DSN's _txlock): the write lock is held from the
+	// start, so no other writer can slip in between insert and select.
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ?)`,
+		k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt),
+		nullMillis(k.RetiresAt), k.Alg)
+	if isUniqueViolation(err) {
+		return nil, fmt.Errorf("sqlite: ensure %s key %s: %w", k.Alg, k.ID, jwtgate.ErrConflict)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
+	}
+
+	got, err := scanKey(tx.QueryRowContext(ctx,
+		`SELECT `+keyColumns+` FROM signing_keys WHERE alg = ? `+keyOrder+` LIMIT 1`, k.Alg))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
+	}
+	return got, nil
+}
+
+// Keys returns every stored key, newest (by creation time) first.
+func (db *DB) Keys(ctx context.Context) ([]jwtgate.Key, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys `+keyOrder)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []jwtgate.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: keys: %w", err)
+		}
+		keys = append(keys, *k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: keys: %w", err)
+	}
+	return keys, nil
+}
+
+// scanKey reads the columns of keyColumns.
+func scanKey(s scanner) (*jwtgate.Key, error) {
+	var (
+		k                  jwtgate.Key
+		created, activates int64
+		retires            sql.NullInt64
+	)
+	if err := s.Scan(&k.ID, &k.Alg, &k.Private, &k.Public, &created, &activates, &retires); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = fromMillis(created)
+	k.ActivatesAt = fromMillis(activates)
+	k.RetiresAt = fromNullMillis(retires)
+	return &k, nil
+}

@@ -1,0 +1,214 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// CreateUser inserts u and sets u.ID. It returns an error wrapping
+// jwtgate.ErrConflict if the name, compared by jwtgate.NameKey, is taken.
+func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
+	roles, err := joinRoles(u.Roles)
+	if err != nil {
+		return fmt.Errorf("sqlite: create user %q: %w", u.Name, err)
+	}
+	res, err := db.db.ExecContext(ctx, `
+		INSERT INTO users (name, name_key, password_hash, roles, disabled, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, boolInt(u.Disabled),
+		millis(u.CreatedAt), millis(u.UpdatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: create user %q: %w", u.Name, jwtgate.ErrConflict)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create user %q: %w", u.Name, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("sqlite: create user %q: %w", u.Name, err)
+	}
+	u.ID = id
+	return nil
+}
+
+// CreateFirstUser inserts u only if the users table is empty, and reports
+// whether it did; if so it sets u.ID. The check and the insert are one
+// statement, so SQLite's write lock makes them atomic across connections and
+// processes: of several instances starting at once, exactly one creates its
+// user.
+func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error) {
+	roles, err := joinRoles(u.Roles)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
+	}
+	res, err := db.db.ExecContext(ctx, `
+		INSERT INTO users (name, name_key, password_hash, roles, disabled, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM users)`,
+		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, boolInt(u.Disabled),
+		millis(u.CreatedAt), millis(u.UpdatedAt))
+	if err != nil {
+		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
+	}
+	// RowsAffected, not LastInsertId: when nothing was inserted the latter
+	// still returns the connection's previous insert.
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
+	}
+	u.ID = id
+	return true, nil
+}
+
+// userColumns is the column list scanUser reads, in its order.
+const userColumns = `id, name, password_hash, roles, disabled, created_at, updated_at`
+
+// UserByName finds a user by name, compared by jwtgate.NameKey. It returns
+// an error wrapping jwtgate.ErrNotFound if there is none.
+func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error) {
+	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`,
+		jwtgate.NameKey(name))
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: user %q: %w", name, jwtgate.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// UserByID finds a user by id. It returns an error wrapping
+// jwtgate.ErrNotFound if there is none.
+func (db *DB) UserByID(ctx context.Context, id int64) (*jwtgate.User, error) {
+	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: user %d: %w", id, jwtgate.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// ListUsers returns all users ordered by id.
+func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	var users []jwtgate.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return users, nil
+}
+
+// SetPasswordHash replaces the user's password hash and sets its updated
+// time to at. It returns an error wrapping jwtgate.ErrNotFound if there is
+// no such user.
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
+		hash, millis(at), id)
+	// The hash is never part of an error: errors end up in logs.
+	return oneRow(res, err, "set password of user %d", id)
+}
+
+// SetDisabled disables or enables the user and sets its updated time to
+// at. It returns an error wrapping jwtgate.ErrNotFound if there is no such
+// user.
+func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`,
+		boolInt(disabled), millis(at), id)
+	return oneRow(res, err, "set disabled of user %d", id)
+}
+
+// DeleteUser removes the user and, by the foreign key's ON DELETE CASCADE,
+// its sessions. It returns an error wrapping jwtgate.ErrNotFound if there
+// is no such user.
+func (db *DB) DeleteUser(ctx context.Context, id int64) error {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return oneRow(res, err, "delete user %d", id)
+}
+
+// oneRow turns the outcome of an UPDATE or DELETE by primary key into the
+// error to return: err wrapped, or jwtgate.ErrNotFound if no row matched.
+// SQLite counts rows matched, not rows changed, so an UPDATE that writes
+// the values already there still counts as found.
+func oneRow(res sql.Result, err error, format string, args ...any) error {
+	if err != nil {
+		return fmt.Errorf("sqlite: "+format+": %w", append(args, err)...)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: "+format+": %w", append(args, err)...)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: "+format+": %w", append(args, jwtgate.ErrNotFound)...)
+	}
+	return nil
+}
+
+// scanner is the Scan shared by *sql.Row and *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// scanUser reads the columns of userColumns.
+func scanUser(s scanner) (*jwtgate.User, error) {
+	var (
+		u                jwtgate.User
+		roles            string
+		created, updated int64
+	)
+	if err := s.Scan(&u.ID, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.Roles = splitRoles(roles)
+	u.CreatedAt = fromMillis(created)
+	u.UpdatedAt = fromMillis(updated)
+	return &u, nil
+}
+
+// joinRoles encodes roles as one comma-separated column. A user has a few
+// roles and they are always read with the user, so a join table would buy
+// nothing. Role names are validated elsewhere (jwtgate.ValidateRoles); this
+// only refuses what the encoding cannot hold, an empty role or one with a
+// comma, which would otherwise come back as something else.
+func joinRoles(roles []string) (string, error) {
+	for _, r := range roles {
+		if r == "" || strings.Contains(r, ",") {
+			return "", fmt.Errorf("%w: role %q cannot be stored", jwtgate.ErrInvalid, r)
+		}
+	}
+	return strings.Join(roles, ","), nil
+}
+
+// splitRoles decodes joinRoles' output; no roles is nil, not []string{""}.
+func splitRoles(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
