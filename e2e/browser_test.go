@@ -1,0 +1,654 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Environment variables of the browser test.
+const (
+	// envChromium names the Chromium binary; the default is /usr/bin/chromium.
+	envChromium = "JWTGATE_CHROMIUM"
+	// envRequireBrowser=1 (set by CI) turns a missing Chromium into a failure
+	// instead of a skip.
+	envRequireBrowser = "JWTGATE_REQUIRE_BROWSER"
+	// envUpdateScreenshots=1 writes docs/screenshots/login.png and home.png.
+	envUpdateScreenshots = "JWTGATE_UPDATE_SCREENSHOTS"
+	// envScreenshotDir, when set, receives a copy of every screenshot the test
+	// takes (desktop, mobile, dark), to look at them after the run.
+	envScreenshotDir = "JWTGATE_SCREENSHOT_DIR"
+)
+
+// chromiumPath finds the browser, or skips the test (fails it in CI).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	name := os.Getenv(envChromium)
+	if name == "" {
+		name = "/usr/bin/chromium"
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(envRequireBrowser) == "1" {
+			t.Fatalf("chromium not found (%v) and %s=1", err, envRequireBrowser)
+		}
+		t.Skip("chromium not installed: apt-get install chromium")
+	}
+	return path
+}
+
+// pageWatch collects, from the DevTools events of the tab, what the pages did
+// that the test checks at the end: every request, every console error, every
+// Content-Security-Policy violation.
+type pageWatch struct {
+	mu         sync.Mutex
+	requests   []string // URLs, in order
+	errors     []string // console errors, uncaught exceptions, browser log errors
+	expected   []string // browser log errors for the 4xx answers the flow causes on purpose
+	violations []string // securitypolicyviolation events
+}
+
+// listen runs on the goroutine that reads the tab's messages: it must be
+// quick and must not call back into the browser.
+func (w *pageWatch) listen(ev any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if ev.Request != nil {
+			w.requests = append(w.requests, ev.Request.Method+" "+ev.Request.URL)
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			}
+			w.errors = append(w.errors, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " ")))
+		}
+	case *runtime.EventExceptionThrown:
+		if d := ev.ExceptionDetails; d != nil {
+			text := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				text += " " + d.Exception.Description
+			}
+			w.errors = append(w.errors, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, text))
+		}
+	case *cdplog.EventEntryAdded:
+		e := ev.Entry
+		if e == nil || e.Level != cdplog.EntryLevelError {
+			return
+		}
+		msg := fmt.Sprintf("browser log (%s) %s: %s", e.Source, e.URL, e.Text)
+		if expectedHTTPError(e) {
+			w.expected = append(w.expected, msg)
+			return
+		}
+		w.errors = append(w.errors, msg)
+	}
+}
+
+// expectedHTTPError reports whether a browser log entry is Chrome's "Failed
+// to load resource" line for an error status the flow asks for on purpose:
+// GET /user answers 401 when logged out, POST /login answers 400 for the
+// wrong password. Chrome logs those at level error, but they are not faults.
+func expectedHTTPError(e *cdplog.Entry) bool {
+	if e.Source != cdplog.EntrySourceNetwork {
+		return false
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		return false
+	}
+	switch {
+	case u.Path == "/user" && strings.Contains(e.Text, "status of 401"):
+		return true
+	case u.Path == "/login" && strings.Contains(e.Text, "status of 400"):
+		return true
+	}
+	return false
+}
+
+func (w *pageWatch) addViolation(v string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.violations = append(w.violations, v)
+}
+
+func (w *pageWatch) snapshot() (requests, errors, expected, violations []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.requests...), append([]string(nil), w.errors...),
+		append([]string(nil), w.expected...), append([]string(nil), w.violations...)
+}
+
+// cspViolation is what the injected listener reports for each
+// securitypolicyviolation event.
+type cspViolation struct {
+	Directive string `json:"directive"`
+	Blocked   string `json:"blocked"`
+	Source    string `json:"source"`
+	Line      int    `json:"line"`
+	Sample    string `json:"sample"`
+	Page      string `json:"page"`
+}
+
+func (v cspViolation) String() string {
+	return fmt.Sprintf("%s blocked %q at %s:%d (sample %q) on %s", v.Directive, v.Blocked, v.Source, v.Line, v.Sample, v.Page)
+}
+
+// cspListener runs in every new document before the page's own scripts. It
+// comes in through DevTools, so the page's CSP does not apply to it. It keeps
+// the violations in window.__cspViolations and hands each one to the Go side
+// through the exposed func, which survives navigations.
+const cspListener = `(() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    const v = {
+      directive: e.effectiveDirective || e.violatedDirective || "",
+      blocked: e.blockedURI || "",
+      source: e.sourceFile || "",
+      line: e.lineNumber || 0,
+      sample: e.sample || "",
+      page: location.href,
+    };
+    window.__cspViolations.push(v);
+    if (typeof window.__jwtgateCSP === "function") {
+      window.__jwtgateCSP(v).catch(() => {});
+    }
+  }, true);
+})();`
+
+func TestBrowserLoginFlow(t *testing.T) {
+	chromium := chromiumPath(t)
+	srv := StartServer(t, "", []string{"--demo"})
+	base := srv.URL
+
+	var browserOut bytes.Buffer
+	var browserMu sync.Mutex
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server stderr:\n%s", srv.Stderr())
+			browserMu.Lock()
+			out := browserOut.String()
+			browserMu.Unlock()
+			if len(out) > 4000 {
+				out = "…" + out[len(out)-4000:]
+			}
+			t.Logf("chromium output (tail):\n%s", out)
+		}
+	})
+
+	// The whole browser session, start to finish, within 60 seconds. The
+	// first Run binds the browser to this context.
+	timeout, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelTimeout()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.CombinedOutput(lockedWriter{&browserMu, &browserOut}),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
+	defer cancelAlloc()
+
+	watch := &pageWatch{}
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
+	defer func() {
+		// Close the browser gracefully, so that it is gone before the
+		// temporary profile directory is removed.
+		cctx, c := context.WithTimeout(ctx, 10*time.Second)
+		defer c()
+		_ = chromedp.Cancel(cctx)
+		cancelCtx()
+	}()
+
+	b := &browser{t: t, ctx: ctx, base: base, shots: newShots(t)}
+
+	// Start the browser, watch for CSP violations in every document, and
+	// pin the colour scheme so that screenshots do not depend on the host.
+	b.do("start the browser",
+		chromedp.ExposeFunc("__jwtgateCSP", func(_ context.Context, v cspViolation) (chromedp.Void, error) {
+			watch.addViolation(v.String())
+			return chromedp.Void{}, nil
+		}),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument,
+				page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener})
+			return err
+		}),
+		colorScheme("light"),
+		chromedp.EmulateViewport(1280, 800),
+	)
+
+	// 1. Logged out, the home page says so, counts down and goes to /login.
+	b.do("open /", chromedp.Navigate(base+"/"))
+	b.waitText("#status", "Not logged in")
+	b.waitText("#countdown", "Going to the login page in 3")
+	b.waitVisible("#login-now")
+	b.shots.takeQuick(b, "home-logged-out.png")
+	b.waitPath("/login")
+	b.waitVisible("#login-form")
+
+	// The login page: labels, autocomplete, autofocus on the name.
+	if got := b.evalString(`document.activeElement && document.activeElement.id`); got != "name" {
+		t.Errorf("focused element on /login = %q, want the name field (autofocus)", got)
+	}
+	if got := b.evalString(`[...document.querySelectorAll("label")].map(l => l.htmlFor + ":" + l.textContent.trim()).join(",")`); got != "name:Name,password:Password" {
+		t.Errorf("login labels = %q, want visible labels for name and password", got)
+	}
+	if got := b.evalString(`document.getElementById("name").autocomplete + "," + document.getElementById("password").autocomplete`); got != "username,current-password" {
+		t.Errorf("autocomplete = %q, want username,current-password", got)
+	}
+	b.shots.take(b, "login.png", true)
+	b.checkFits(360, 740)
+
+	// The show-password toggle flips the input type and aria-pressed.
+	b.do("type a password", chromedp.SendKeys(chromedp.ID("password"), "nope"))
+	b.do("show the password", chromedp.Click(chromedp.ID("toggle-password")))
+	if got := b.evalString(`document.getElementById("password").type + "," + document.getElementById("toggle-password").getAttribute("aria-pressed")`); got != "text,true" {
+		t.Errorf("after the toggle: type,aria-pressed = %q, want text,true", got)
+	}
+	b.do("hide the password", chromedp.Click(chromedp.ID("toggle-password")))
+	if got := b.evalString(`document.getElementById("password").type + "," + document.getElementById("toggle-password").getAttribute("aria-pressed")`); got != "password,false" {
+		t.Errorf("after the second toggle: type,aria-pressed = %q, want password,false", got)
+	}
+
+	// 2. A wrong password, sent with the Enter key: an error, no navigation,
+	// the name kept, the password cleared and focused.
+	b.eval(`window.__samePage = "yes"`)
+	b.do("type the name and press Enter",
+		chromedp.SendKeys(chromedp.ID("name"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), "\n"),
+	)
+	b.waitText("#login-error", "Invalid name or password")
+	if got := b.evalString(`window.__samePage + " " + location.pathname`); got != "yes /login" {
+		t.Errorf("after a wrong password: %q, want to stay on the same /login document", got)
+	}
+	if got := b.evalString(`document.getElementById("login-error").getAttribute("role")`); got != "alert" {
+		t.Errorf("#login-error role = %q, want alert", got)
+	}
+	if got := b.evalString(`document.getElementById("name").value + "|" + document.getElementById("password").value`); got != "admin|" {
+		t.Errorf("name|password after a wrong password = %q, want admin| (name kept, password cleared)", got)
+	}
+	if got := b.evalString(`document.activeElement && document.activeElement.id`); got != "password" {
+		t.Errorf("focus after a wrong password = %q, want password", got)
+	}
+	if got := b.evalString(`String(document.getElementById("submit").disabled)`); got != "false" {
+		t.Errorf("submit disabled after the error = %s, want enabled again", got)
+	}
+	b.shots.take(b, "login-error.png", false)
+
+	// 3. The right password, with a click: the home page greets admin.
+	b.do("type the password and submit",
+		chromedp.SendKeys(chromedp.ID("password"), "1234"),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	b.waitPath("/")
+	b.waitText("#user-name", "admin")
+	if got := b.evalString(`document.getElementById("user-name").textContent`); got != "admin" {
+		t.Errorf("#user-name = %q, want admin", got)
+	}
+	b.waitText("#status", "Logged in as admin")
+	b.waitText("#roles", "admin")
+	b.waitVisible("#logout")
+
+	// The session is an HttpOnly, SameSite cookie, out of reach of scripts,
+	// and nothing sits in web storage.
+	b.checkCookies()
+	if got := b.evalString(`document.cookie`); got != "" {
+		t.Errorf("document.cookie = %q, want empty: the session must be HttpOnly", got)
+	}
+	if got := b.evalString(`String(localStorage.length) + "," + String(sessionStorage.length)`); got != "0,0" {
+		t.Errorf("localStorage,sessionStorage lengths = %s, want 0,0", got)
+	}
+	b.shots.take(b, "home.png", true)
+	b.checkFits(360, 740)
+
+	// 4. A reload keeps the session, and the login page knows it too.
+	b.do("reload", chromedp.Reload())
+	b.waitText("#user-name", "admin")
+	b.do("open /login while logged in", chromedp.Navigate(base+"/login"))
+	b.waitText("#already", "You are logged in as admin")
+	b.waitVisible("#already")
+	b.shots.takeQuick(b, "login-already.png")
+	b.do("follow the link home", chromedp.Click(chromedp.CSS("#already a")))
+	b.waitPath("/")
+	b.waitText("#user-name", "admin")
+
+	// 5. Logout goes to /login, and the home page is logged out again.
+	b.do("click Logout", chromedp.Click(chromedp.ID("logout")))
+	b.waitPath("/login")
+	b.waitVisible("#login-form")
+	if res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}}); err != nil {
+		t.Fatalf("get cookies: %v", err)
+	} else {
+		for _, c := range res.Cookies {
+			t.Errorf("cookie %q still set after logout", c.Name)
+		}
+	}
+	b.do("open / again", chromedp.Navigate(base+"/"))
+	b.waitText("#status", "Not logged in")
+	b.waitVisible("#countdown")
+	// Stop the countdown: the checks below run on this document.
+	b.do("stay on the page", chromedp.Click(chromedp.ID("stay")))
+
+	// The checks over the whole session.
+	if got := b.evalString(`JSON.stringify(window.__cspViolations || [])`); got != "[]" {
+		t.Errorf("CSP violations in the last document: %s", got)
+	}
+	requests, consoleErrors, expected, violations := watch.snapshot()
+	t.Logf("%d requests, %d expected 4xx log lines", len(requests), len(expected))
+	checkRequests(t, requests)
+	for _, e := range consoleErrors {
+		t.Errorf("console error: %s", e)
+	}
+	for _, v := range violations {
+		t.Errorf("CSP violation: %s", v)
+	}
+
+	// The CSP watch itself works: an inline style attribute is a violation
+	// under style-src 'self', and the listener must see it.
+	b.eval(`document.body.insertAdjacentHTML("beforeend", '<p id="csp-probe" style="color: red">probe</p>')`)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, _, after := watch.snapshot()
+		if len(after) > len(violations) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the CSP listener saw no violation for an inline style attribute: the CSP check above proves nothing (is the server sending the Content-Security-Policy header?)")
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkRequests asserts that every request went to the test server on
+// 127.0.0.1 (or was a data: URL), and that the pages loaded what they should.
+func checkRequests(t *testing.T, requests []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range requests {
+		method, raw, _ := strings.Cut(r, " ")
+		if strings.HasPrefix(raw, "data:") {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Errorf("request to an unparsable URL %q: %v", raw, err)
+			continue
+		}
+		if u.Hostname() != "127.0.0.1" {
+			t.Errorf("request left the server: %s %s", method, raw)
+			continue
+		}
+		seen[method+" "+u.Path] = true
+	}
+	for _, want := range []string{
+		"GET /", "GET /login",
+		"GET /assets/app.css", "GET /assets/home.js", "GET /assets/login.js", "GET /assets/icons.svg",
+		"GET /user", "POST /login", "POST /logout",
+	} {
+		if !seen[want] {
+			t.Errorf("no %s request seen; requests: %v", want, requests)
+		}
+	}
+}
+
+// browser runs the steps of the flow against one tab, failing the test with
+// the step's name on error.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots *shots
+}
+
+func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func (b *browser) eval(js string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+}
+
+func (b *browser) evalString(js string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+func (b *browser) waitVisible(sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("wait for %s to be visible: %v (location %s)", sel, err, b.location())
+	}
+}
+
+// waitText waits until the text of the element contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	args, _ := json.Marshal([]string{sel, want})
+	expr := fmt.Sprintf(`((sel, want) => { const el = document.querySelector(sel); return !!el && el.textContent.includes(want); })(...%s)`, args)
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond),
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		sel, _ := json.Marshal(sel)
+		got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%s) || {textContent: "<no such element>"}).textContent`, sel)))
+		b.t.Fatalf("wait for %s to contain %q: %v; it has %q (location %s)", sel, want, err, strings.TrimSpace(got), b.location())
+	}
+}
+
+func (b *browser) location() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	return loc
+}
+
+// waitPath waits until the tab shows a document at path on the server and
+// that document has loaded.
+func (b *browser) waitPath(path string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	last := ""
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.readyState`))
+		cancel()
+		if err == nil {
+			last = state
+			href, ready, _ := strings.Cut(state, " ")
+			if u, perr := url.Parse(href); perr == nil && strings.HasPrefix(href, b.base) && u.Path == path && ready == "complete" {
+				return
+			}
+		}
+		if b.ctx.Err() != nil || time.Now().After(deadline) {
+			b.t.Fatalf("wait for the page %s: still at %q (err %v)", path, last, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkFits asserts that the page needs no horizontal scrolling at a small
+// phone's width, then goes back to the desktop size.
+func (b *browser) checkFits(w, h int64) {
+	b.t.Helper()
+	b.do(fmt.Sprintf("resize to %dx%d", w, h), chromedp.EmulateViewport(w, h), settle)
+	if got := b.evalString(`document.documentElement.scrollWidth + "/" + window.innerWidth`); got != fmt.Sprintf("%d/%d", w, w) {
+		b.t.Errorf("at %dpx wide, scrollWidth/innerWidth = %s: the page scrolls sideways", w, got)
+	}
+	b.do("reset the viewport", chromedp.EmulateViewport(1280, 800), settle)
+}
+
+// checkCookies asserts that the server set at least one cookie and that
+// every cookie is HttpOnly and SameSite=Lax or Strict.
+func (b *browser) checkCookies() {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
+	if err != nil {
+		b.t.Fatalf("get cookies: %v", err)
+	}
+	if len(res.Cookies) == 0 {
+		b.t.Errorf("no cookie for %s after login: the session must live in a cookie", b.base)
+	}
+	for _, c := range res.Cookies {
+		if !c.HTTPOnly {
+			b.t.Errorf("cookie %q is not HttpOnly", c.Name)
+		}
+		if c.SameSite != network.CookieSameSiteLax && c.SameSite != network.CookieSameSiteStrict {
+			b.t.Errorf("cookie %q has SameSite=%q, want Lax or Strict", c.Name, c.SameSite)
+		}
+		b.t.Logf("cookie %s: HttpOnly=%v SameSite=%s Secure=%v Path=%s", c.Name, c.HTTPOnly, c.SameSite, c.Secure, c.Path)
+	}
+}
+
+// colorScheme pins prefers-color-scheme.
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
+
+// settle waits for two animation frames and for CSS transitions to end, so
+// that a screenshot shows the page at rest.
+var settle = chromedp.Evaluate[chromedp.Void](
+	`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 250))))`,
+	chromedp.EvalAwaitPromise)
+
+// shots takes screenshots into the test's temp dir, into docs/screenshots
+// for the two documented pages when JWTGATE_UPDATE_SCREENSHOTS=1, and into
+// JWTGATE_SCREENSHOT_DIR when it is set.
+type shots struct {
+	dirs []string // temp dir, and the copy dir if any
+	docs string   // "" unless updating the documented screenshots
+}
+
+func newShots(t *testing.T) *shots {
+	s := &shots{dirs: []string{t.TempDir()}}
+	if d := os.Getenv(envScreenshotDir); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s.dirs = append(s.dirs, d)
+	}
+	if os.Getenv(envUpdateScreenshots) == "1" {
+		s.docs = filepath.Join("..", "docs", "screenshots")
+		if err := os.MkdirAll(s.docs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+type shotVariant struct {
+	file   string
+	w, h   int64
+	scheme string
+}
+
+// take captures name at 1280x800 (the documented one when documented is
+// true), and the same page at 390x844 and in the dark theme as
+// NAME-mobile.png and NAME-dark.png.
+func (s *shots) take(b *browser, name string, documented bool) {
+	b.t.Helper()
+	stem := strings.TrimSuffix(name, ".png")
+	s.capture(b, documented,
+		shotVariant{name, 1280, 800, "light"},
+		shotVariant{stem + "-mobile.png", 390, 844, "light"},
+		shotVariant{stem + "-dark.png", 1280, 800, "dark"},
+	)
+}
+
+// takeQuick captures only the desktop view as it is, for a page that will
+// not stay long: the logged-out home page counts down to a redirect, which
+// may win the race on a slow machine. A failure is logged, not fatal.
+func (s *shots) takeQuick(b *browser, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("screenshot %s skipped: %v", name, err)
+		return
+	}
+	s.write(b, name, png, false)
+}
+
+func (s *shots) capture(b *browser, documented bool, variants ...shotVariant) {
+	b.t.Helper()
+	for i, v := range variants {
+		b.do("prepare the screenshot "+v.file, chromedp.EmulateViewport(v.w, v.h), colorScheme(v.scheme), settle)
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			b.t.Fatalf("screenshot %s: %v", v.file, err)
+		}
+		s.write(b, v.file, png, documented && i == 0)
+	}
+	// Back to the desktop size and the light theme.
+	b.do("reset the viewport", chromedp.EmulateViewport(1280, 800), colorScheme("light"), settle)
+}
+
+func (s *shots) write(b *browser, file string, png []byte, documented bool) {
+	b.t.Helper()
+	for _, d := range s.dirs {
+		if err := os.WriteFile(filepath.Join(d, file), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	if documented && s.docs != "" {
+		if err := os.WriteFile(filepath.Join(s.docs, file), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+		b.t.Logf("updated %s", filepath.Join(s.docs, file))
+	}
+}
