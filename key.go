@@ -23,8 +23,20 @@ type KeyStore interface {
 	// atomically, so that instances starting at once agree on one key. It
 	// returns the key now in force for that algorithm (k or the existing one).
 	EnsureKey(ctx context.Context, k *Key) (*Key, error)
+	// RotateKey inserts k and sets RetiresAt = k.ActivatesAt on every key
+	// not yet retired, in one transaction, unless some key was created after
+	// unlessCreatedAfter (so instances racing to rotate on a schedule make
+	// one new key). It reports whether k was inserted.
+	RotateKey(ctx context.Context, k *Key, unlessCreatedAfter time.Time) (bool, error)
 	// Keys returns every stored key, newest first.
 	Keys(ctx context.Context) ([]Key, error)
+	// DeleteKeysRetiredBefore removes keys retired before t (whose tokens
+	// have all expired) and reports how many.
+	DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, error)
+	// EnsureSecret stores value under name unless a secret of that name
+	// exists, atomically, and returns the stored value. Instances sharing a
+	// store thereby agree on server-side secrets (the refresh-token HMAC key).
+	EnsureSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error)
 }
 
 // Store is everything the server needs from storage.
@@ -32,6 +44,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	KeyStore
+	RevocationStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -8,13 +8,14 @@ import (
 // Session is one login: the thing a refresh token keeps alive and a logout
 // ends. Access tokens carry its ID as the "sid" claim.
 type Session struct {
-	ID        string // random, URL-safe; not a secret (it appears in tokens)
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time  // absolute end of the session
-	RevokedAt *time.Time // nil while live
-	IP        string
-	UserAgent string
+	ID         string // random, URL-safe; not a secret (it appears in tokens)
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time  // absolute end of the session
+	LastUsedAt time.Time  // last login or refresh; the idle timeout counts from it
+	RevokedAt  *time.Time // nil while live
+	IP         string
+	UserAgent  string
 }
 
 // Live reports whether s is neither revoked nor expired at now.
@@ -22,14 +23,36 @@ func (s *Session) Live(now time.Time) bool {
 	return s.RevokedAt == nil && now.Before(s.ExpiresAt)
 }
 
-// SessionStore keeps sessions. Implementations are safe for concurrent use.
+// RefreshToken is the stored form of a refresh token: only its SHA-256 hash
+// is kept, so a copy of the database yields no usable token. A refresh token
+// is spent by its first use, which creates its successor.
+type RefreshToken struct {
+	Hash      []byte // SHA-256 of the token
+	SessionID string
+	CreatedAt time.Time
+	SpentAt   *time.Time // nil until used
+}
+
+// SessionStore keeps sessions and their refresh tokens. Implementations are
+// safe for concurrent use.
 type SessionStore interface {
-	// CreateSession inserts s.
+	// CreateSession inserts s (LastUsedAt defaults to CreatedAt). ErrNotFound
+	// if s.UserID names no user; ErrConflict if s.ID exists.
 	CreateSession(ctx context.Context, s *Session) error
+	// SessionsByUser returns the user's sessions, newest first, including
+	// revoked and expired ones that have not been purged.
+	SessionsByUser(ctx context.Context, userID int64) ([]Session, error)
+	// CreateRefreshToken inserts a refresh token. ErrNotFound if its session
+	// does not exist.
+	CreateRefreshToken(ctx context.Context, rt *RefreshToken) error
+	// RefreshTokenByHash finds a refresh token by hash. ErrNotFound if none.
+	RefreshTokenByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// SpendRefreshToken atomically marks the token spent at `at` unless it
+	// already was, inserts next (its successor) and sets the session's
+	// LastUsedAt, all in one transaction. It reports false, changing
+	// nothing, if the token was already spent: exactly one of any number of
+	// concurrent callers gets true. ErrNotFound if there is no such token.
+	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, next *RefreshToken) (bool, error)
 	// SessionByID finds a session. ErrNotFound if none.
 	SessionByID(ctx context.Context, id string) (*Session, error)
-	// RevokeSession marks a session revoked at the given time; revoking an
-	// already revoked session keeps the first time and is not an error.
-	// ErrNotFound if no such session.
-	RevokeSession(ctx context.Context, id string, at time.Time) error
 }

@@ -1,10 +1,12 @@
 // Package auth holds jwtgate's rules: who may log in, what a login creates,
-// how a token is checked, and how users are managed. It depends on the
-// domain interfaces and the token package, never on HTTP or SQL, so the
-// server, the CLI and tests share one implementation of every rule.
+// how refresh tokens rotate and detect reuse, how tokens are checked and
+// revoked, and how users and keys are managed. It depends on the domain
+// interfaces and the token package, never on HTTP or SQL, so the server,
+// the CLI and tests share one implementation of every rule.
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/password"
+	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -20,53 +23,71 @@ import (
 type Store interface {
 	jwtgate.UserStore
 	jwtgate.SessionStore
+	jwtgate.RevocationStore
+	jwtgate.KeyStore
 }
 
 // Defaults for Options left zero.
 const (
-	DefaultAccessTTL  = 15 * time.Minute
-	DefaultSessionTTL = 30 * 24 * time.Hour
+	DefaultAccessTTL      = 15 * time.Minute
+	DefaultSessionTTL     = 30 * 24 * time.Hour
+	DefaultSessionIdleTTL = 7 * 24 * time.Hour
+	// DefaultRefreshGrace is how long a spent refresh token still yields its
+	// successor (two tabs refreshing at once, a retried request) before a
+	// reuse is treated as theft.
+	DefaultRefreshGrace = 10 * time.Second
 	// MinPasswordLen follows NIST SP 800-63B: at least 8 characters for
 	// user-chosen passwords.
 	MinPasswordLen = 8
 	// Leeway is the clock skew tolerated on exp, nbf and iat (RFC 8725
-	// suggests "a small leeway"; a few seconds covers NTP-synced hosts).
+	// suggests "a small leeway"; 30 s covers NTP-synced hosts).
 	Leeway = 30 * time.Second
 )
 
 // Options configure a Service. Zero values take the defaults above.
 type Options struct {
-	Issuer     string
-	Audience   string // set aud in tokens and require it when verifying
-	AccessTTL  time.Duration
-	SessionTTL time.Duration
-	Hash       password.Params
+	Issuer         string
+	Audience       string // set aud in tokens and require it when verifying
+	AccessTTL      time.Duration
+	SessionTTL     time.Duration // absolute session lifetime
+	SessionIdleTTL time.Duration // a session unused this long ends
+	RefreshGrace   time.Duration
+	Hash           password.Params
 	// Limiter bounds concurrent password hashes; nil means a default one.
 	Limiter *password.Limiter
-	// VerifyKeys are the keys tokens may be verified with; nil means only
-	// the signing key.
-	VerifyKeys token.KeyLookup
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Revocations is the instance's revocation set; nil means a new one.
+	Revocations *Revocations
+	// Sealer seals the refresh-token key at rest; nil stores it plain.
+	Sealer *seal.Sealer
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service applies jwtgate's rules. It is safe for concurrent use.
 type Service struct {
-	store    Store
-	key      *token.Key // signs access tokens; nil in the CLI, which only manages users
-	verifier *token.Verifier
-	o        Options
-	dummy    string // a hash of a random password, checked for unknown users
+	store      Store
+	keys       Keys // nil in the CLI, which only manages users
+	verifier   *token.Verifier
+	revs       *Revocations
+	refreshKey []byte // HMAC key deriving a refresh token's successor
+	o          Options
+	dummy      string // a hash of a random password, checked for unknown users
 }
 
-// New returns a Service that stores in store and signs with key (nil for a
-// service that only manages users).
-func New(store Store, key *token.Key, o Options) (*Service, error) {
+// New returns a Service over store that signs and verifies with keys (nil
+// for a service that only manages users and sessions).
+func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, error) {
 	if o.AccessTTL == 0 {
 		o.AccessTTL = DefaultAccessTTL
 	}
 	if o.SessionTTL == 0 {
 		o.SessionTTL = DefaultSessionTTL
+	}
+	if o.SessionIdleTTL == 0 {
+		o.SessionIdleTTL = DefaultSessionIdleTTL
+	}
+	if o.RefreshGrace == 0 {
+		o.RefreshGrace = DefaultRefreshGrace
 	}
 	if o.Hash == (password.Params{}) {
 		o.Hash = password.OWASP
@@ -80,35 +101,58 @@ func New(store Store, key *token.Key, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Revocations == nil {
+		o.Revocations = NewRevocations(store, o.Now)
+	}
 	dummy, err := password.Hash(randomPassword(), o.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("auth: dummy hash: %w", err)
 	}
-	s := &Service{store: store, key: key, o: o, dummy: dummy}
-	if key != nil {
-		keys := o.VerifyKeys
-		if keys == nil {
-			keys = token.NewKeySet(key)
-		}
-		algs := []string{token.EdDSA, token.ES256, token.RS256}
-		if key.Alg == token.HS256 {
-			algs = []string{token.HS256}
-		}
-		s.verifier = token.NewVerifier(keys, algs, token.VerifierOptions{
-			Issuer:   o.Issuer,
-			Audience: o.Audience,
-			Leeway:   Leeway,
-			Now:      o.Now,
-			// The tutorial's tokens carry neither iss nor typ at+jwt; with a
-			// shared secret they are as trustworthy as ours (SPEC section 1).
-			AllowMissingIssuerAndType: key.Alg == token.HS256,
-		})
+	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: dummy}
+	if keys == nil {
+		return s, nil
 	}
+	if s.refreshKey, err = loadSecret(ctx, store, o.Sealer, "refresh-successor", o.Now()); err != nil {
+		return nil, err
+	}
+	algs := []string{token.EdDSA, token.ES256, token.RS256}
+	lax := false
+	if _, ok := keys.(StaticKey); ok {
+		algs = []string{token.HS256}
+		// The tutorial's tokens carry neither iss nor typ at+jwt; with a
+		// shared secret they are as trustworthy as ours (SPEC section 1).
+		lax = true
+	}
+	s.verifier = token.NewVerifier(keys, algs, token.VerifierOptions{
+		Issuer: o.Issuer, Audience: o.Audience, Leeway: Leeway, Now: o.Now,
+		AllowMissingIssuerAndType: lax,
+	})
 	return s, nil
+}
+
+// loadSecret returns the named server secret, creating it on first use.
+func loadSecret(ctx context.Context, store jwtgate.KeyStore, sealer *seal.Sealer, name string, now time.Time) ([]byte, error) {
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	stored, err := store.EnsureSecret(ctx, name, sealer.Seal(fresh, []byte(name)), now)
+	if err != nil {
+		return nil, fmt.Errorf("auth: secret %s: %w", name, err)
+	}
+	v, err := sealer.Open(stored, []byte(name))
+	if err != nil {
+		return nil, fmt.Errorf("auth: secret %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // AccessTTL is the lifetime of access tokens.
 func (s *Service) AccessTTL() time.Duration { return s.o.AccessTTL }
+
+// SessionIdleTTL is how long an unused session lives (the refresh cookie's lifetime).
+func (s *Service) SessionIdleTTL() time.Duration { return s.o.SessionIdleTTL }
+
+// Revocations is the service's revocation set, for the feed and for Sync.
+func (s *Service) Revocations() *Revocations { return s.revs }
 
 // randomPassword returns 20 URL-safe random characters (120 bits).
 func randomPassword() string {

@@ -36,7 +36,7 @@ type env struct {
 	svc   *Service
 	store *sqlite.DB
 	clk   *clock
-	key   *token.Key
+	kr    *Keyring
 }
 
 func newEnv(t *testing.T, o Options) *env {
@@ -48,7 +48,7 @@ func newEnv(t *testing.T, o Options) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	clk := &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	key, set, err := SigningKey(ctx, store, token.EdDSA, clk.Now())
+	kr, err := NewKeyring(ctx, store, KeyringOptions{Alg: token.EdDSA, PublishDelay: 10 * time.Minute, TokenLifetime: DefaultAccessTTL + Leeway, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +57,11 @@ func newEnv(t *testing.T, o Options) *env {
 	}
 	o.Issuer = "http://issuer.test"
 	o.Now = clk.Now
-	o.VerifyKeys = set
-	svc, err := New(store, key, o)
+	svc, err := New(ctx, store, kr, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{svc: svc, store: store, clk: clk, key: key}
+	return &env{svc: svc, store: store, clk: clk, kr: kr}
 }
 
 func TestLogin(t *testing.T) {
@@ -295,33 +294,13 @@ func TestLogout(t *testing.T) {
 	if s.RevokedAt == nil || !s.RevokedAt.Equal(e.clk.Now()) {
 		t.Errorf("session after Logout = %+v, want revoked now", s)
 	}
+	if _, err := e.svc.Verify(tok.Access); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Verify(logged-out token) = %v, want ErrRevoked", err)
+	}
+	if _, err := e.svc.Refresh(ctx, tok.Refresh, Client{}); !errors.Is(err, ErrInvalidGrant) {
+		t.Errorf("Refresh after Logout = %v, want ErrInvalidGrant", err)
+	}
 	if err := e.svc.Logout(ctx, &token.Claims{Name: "tutorial"}); err != nil {
 		t.Errorf("Logout(token without sid) = %v", err)
-	}
-}
-
-// TestSigningKeySurvives: the key is made once and read back after, and
-// switching algorithm keeps old keys verifiable.
-func TestSigningKeySurvives(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	k1, _, err := SigningKey(ctx, store, token.EdDSA, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, _, _ := SigningKey(ctx, store, token.EdDSA, time.Now())
-	if k1.ID != k2.ID {
-		t.Fatalf("second SigningKey made a new key: %s != %s", k2.ID, k1.ID)
-	}
-	k3, set, err := SigningKey(ctx, store, token.ES256, time.Now())
-	if err != nil || k3.Alg != token.ES256 {
-		t.Fatalf("SigningKey(ES256) = %+v, %v", k3, err)
-	}
-	if _, ok := set.Lookup(k1.ID); !ok {
-		t.Errorf("key set after switching to ES256 lacks the EdDSA key %s", k1.ID)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -18,23 +19,24 @@ type Client struct {
 	UserAgent string
 }
 
-// Tokens is what a successful login returns.
+// Tokens is what a login or refresh returns.
 type Tokens struct {
 	Access    string
 	ExpiresIn time.Duration
+	Refresh   string
 	Claims    *token.Claims
 }
 
 // Login checks name and password and, if they match an enabled user, starts
-// a session and returns a signed access token.
+// a session and returns a signed access token and a refresh token.
 //
 // Every failure that could reveal whether the account exists (unknown name,
 // wrong password, disabled account) returns ErrBadCredentials after the same
 // password-hash work. Malformed input returns ErrInvalid; a full hashing
 // queue returns ErrBusy.
 func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
-	if s.key == nil {
-		return nil, errors.New("auth: login needs a signing key")
+	if s.keys == nil {
+		return nil, errors.New("auth: login needs signing keys")
 	}
 	if err := jwtgate.ValidateName(name); err != nil {
 		return nil, err
@@ -119,31 +121,53 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
+	refresh := newRefreshToken()
+	if err := s.store.CreateRefreshToken(ctx, &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}); err != nil {
+		return nil, fmt.Errorf("auth: create refresh token: %w", err)
+	}
+	access, claims, err := s.mint(u, sess.ID, now, token.NewID())
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{Access: access, ExpiresIn: s.o.AccessTTL, Refresh: refresh, Claims: claims}, nil
+}
+
+// mint signs an access token for u in session sid, issued at iat.
+func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (string, *token.Claims, error) {
 	claims := &token.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.o.Issuer,
-			Subject:   fmt.Sprint(u.ID),
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(s.o.AccessTTL)),
-			ID:        token.NewID(),
+			Subject:   strconv.FormatInt(u.ID, 10),
+			IssuedAt:  jwt.NewNumericDate(iat),
+			ExpiresAt: jwt.NewNumericDate(iat.Add(s.o.AccessTTL)),
+			ID:        jti,
 		},
 		UserID:    u.ID,
 		Name:      u.Name,
-		SessionID: sess.ID,
+		SessionID: sid,
 		Roles:     u.Roles,
 	}
 	if s.o.Audience != "" {
 		claims.Audience = jwt.ClaimStrings{s.o.Audience}
 	}
-	raw, err := token.Sign(s.key, claims)
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
+	signer := s.keys.Signer()
+	if signer == nil {
+		return "", nil, errNoSigner
 	}
-	return &Tokens{Access: raw, ExpiresIn: s.o.AccessTTL, Claims: claims}, nil
+	raw, err := token.Sign(signer, claims)
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: %w", err)
+	}
+	return raw, claims, nil
 }
 
-// Verify checks an access token and returns its claims. Errors wrap
-// jwtgate.ErrUnauthenticated (and the token package's reason).
+// ErrRevoked is wrapped by Verify's error for a token whose session or jti
+// was revoked.
+var ErrRevoked = errors.New("token revoked")
+
+// Verify checks an access token and returns its claims: signature, claims,
+// and the revocation set. Errors wrap jwtgate.ErrUnauthenticated (and the
+// token package's reason, or ErrRevoked).
 func (s *Service) Verify(raw string) (*token.Claims, error) {
 	if s.verifier == nil {
 		return nil, fmt.Errorf("%w: no verification key", jwtgate.ErrUnauthenticated)
@@ -152,20 +176,38 @@ func (s *Service) Verify(raw string) (*token.Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", jwtgate.ErrUnauthenticated, err)
 	}
+	if s.revs.Revoked(c.SessionID, c.ID) {
+		return nil, fmt.Errorf("%w: %w", jwtgate.ErrUnauthenticated, ErrRevoked)
+	}
 	return c, nil
 }
 
-// Logout ends the session the token belongs to. Tokens without a session
-// (minted by the tutorial app in shared-secret mode) have nothing to end.
+// Logout ends the token's session on every instance: the session is revoked
+// (its refresh token dies with it) and a feed entry makes every access
+// token of the session invalid. A token without a session (minted by the
+// tutorial app in shared-secret mode) is revoked by its jti when it has
+// one. This instance refuses the token as soon as Logout returns.
 func (s *Service) Logout(ctx context.Context, c *token.Claims) error {
-	if c.SessionID == "" {
+	now := s.o.Now()
+	switch {
+	case c.SessionID != "":
+		if _, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{ID: c.SessionID}, now, s.revocationExpiry(now)); err != nil {
+			return fmt.Errorf("auth: logout: %w", err)
+		}
+	case c.ID != "" && c.ExpiresAt != nil:
+		if err := s.store.RevokeToken(ctx, c.ID, c.ExpiresAt.Add(Leeway)); err != nil {
+			return fmt.Errorf("auth: logout: %w", err)
+		}
+	default:
 		return nil
 	}
-	err := s.store.RevokeSession(ctx, c.SessionID, s.o.Now())
-	if err != nil && !errors.Is(err, jwtgate.ErrNotFound) {
-		return fmt.Errorf("auth: logout: %w", err)
-	}
-	return nil
+	return s.revs.Sync(ctx)
+}
+
+// revocationExpiry is when a session revoked at now has no live access
+// token left: the feed entry can be forgotten then.
+func (s *Service) revocationExpiry(now time.Time) time.Time {
+	return now.Add(s.o.AccessTTL + Leeway)
 }
 
 func truncate(s string, n int) string {

@@ -23,12 +23,13 @@ func envName(flagName string) string {
 
 // envOnly are settings that exist only in the environment because they are
 // secrets, which must never appear in argv (visible in ps and shell history).
-var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET"}
+var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET", "JWTGATE_KEY_ENCRYPTION_KEY"}
 
 // allFlagNames lists every flag of every command, so an environment
 // variable meant for one command does not count as unknown in another.
 var allFlagNames = []string{
-	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "signing-alg",
+	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
+	"key-publish-delay", "key-rotation-interval",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
 }
 

@@ -40,6 +40,10 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 		return runServe(io, rest)
 	case "user":
 		return runUser(io, rest)
+	case "keys":
+		return runKeys(io, rest)
+	case "sessions":
+		return runSessions(io, rest)
 	case "migrate":
 		return runMigrate(io, rest)
 	case "version":
@@ -68,6 +72,9 @@ Usage:
   jwtgate user add NAME [--role R]...  create a user (password from a prompt or --password-stdin)
   jwtgate user list [--json]           list users
   jwtgate user passwd NAME             set a user's password
+  jwtgate user disable|enable|delete NAME
+  jwtgate keys list|rotate             signing keys (rotation publishes first, signs later)
+  jwtgate sessions list|revoke USER    a user's sessions; revoke ends them everywhere
   jwtgate migrate                      apply database migrations and print the schema version
   jwtgate version                      print the version
 

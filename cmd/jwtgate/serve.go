@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/server"
 	"github.com/jwtgate/jwtgate/token"
 )
@@ -20,12 +21,15 @@ import (
 type serveConfig struct {
 	addr, db, issuer, audience string
 	accessTTL, refreshTTL      time.Duration
+	idleTTL                    time.Duration
+	publishDelay, rotateEvery  time.Duration
 	signingAlg                 string
 	demo                       bool
 	tlsCert, tlsKey            string
 	logLevel                   slog.Level
 	secret                     string // env only
 	adminPassword              string // env only
+	keyEncryptionKey           string // env only
 }
 
 func parseServe(c cmdIO, args []string) (*serveConfig, error) {
@@ -36,7 +40,10 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	fs.StringVar(&cfg.issuer, "issuer", "", "token issuer (iss) (default http://ADDR, https:// under TLS)")
 	fs.StringVar(&cfg.audience, "audience", "", "token audience (aud); set in tokens and required when verifying")
 	fs.DurationVar(&cfg.accessTTL, "access-ttl", auth.DefaultAccessTTL, "access token lifetime")
-	fs.DurationVar(&cfg.refreshTTL, "refresh-ttl", auth.DefaultSessionTTL, "session (refresh) lifetime")
+	fs.DurationVar(&cfg.refreshTTL, "refresh-ttl", auth.DefaultSessionTTL, "session lifetime: a refresh token chain ends this long after login")
+	fs.DurationVar(&cfg.idleTTL, "session-idle-ttl", auth.DefaultSessionIdleTTL, "a session not refreshed for this long ends")
+	fs.DurationVar(&cfg.publishDelay, "key-publish-delay", 10*time.Minute, "a new signing key is published this long before it signs (must exceed the JWKS cache lifetime, 5m)")
+	fs.DurationVar(&cfg.rotateEvery, "key-rotation-interval", 0, "rotate the signing key automatically this often (0: only by hand)")
 	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
 	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
@@ -56,6 +63,9 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	if cfg.adminPassword, err = secretSetting(c, "ADMIN_PASSWORD"); err != nil {
 		return nil, err
 	}
+	if cfg.keyEncryptionKey, err = secretSetting(c, "KEY_ENCRYPTION_KEY"); err != nil {
+		return nil, err
+	}
 	return cfg, cfg.validate()
 }
 
@@ -69,6 +79,15 @@ func (cfg *serveConfig) validate() error {
 	}
 	if cfg.refreshTTL < cfg.accessTTL {
 		return configErr("invalid --refresh-ttl %s: must be at least --access-ttl (%s)", cfg.refreshTTL, cfg.accessTTL)
+	}
+	if cfg.idleTTL <= 0 {
+		return configErr("invalid --session-idle-ttl %s: must be positive", cfg.idleTTL)
+	}
+	if cfg.publishDelay <= server.JWKSMaxAge {
+		return configErr("invalid --key-publish-delay %s: must exceed the JWKS cache lifetime (%s)", cfg.publishDelay, server.JWKSMaxAge)
+	}
+	if cfg.rotateEvery < 0 || (cfg.rotateEvery > 0 && cfg.rotateEvery < cfg.publishDelay+cfg.accessTTL) {
+		return configErr("invalid --key-rotation-interval %s: must be 0 or at least --key-publish-delay + --access-ttl", cfg.rotateEvery)
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return configErr("invalid --tls-cert/--tls-key: set both or neither")
@@ -112,32 +131,49 @@ func runServe(c cmdIO, args []string) error {
 	}
 	defer store.Close()
 
-	var key *token.Key
-	var verifyKeys token.KeyLookup
+	sealer, err := parseSealer(cfg.keyEncryptionKey)
+	if err != nil {
+		return err
+	}
+	var keys auth.Keys
+	var keyring *auth.Keyring
 	if cfg.secret != "" {
-		if key, err = token.Secret([]byte(cfg.secret)); err != nil {
+		secret, err := token.Secret([]byte(cfg.secret))
+		if err != nil {
 			return configErr("invalid JWTGATE_JWT_SECRET: %v", err)
 		}
+		keys = auth.StaticKey{Key: secret}
 	} else {
-		var set token.KeySet
-		if key, set, err = auth.SigningKey(ctx, store, cfg.signingAlg, time.Now()); err != nil {
+		keyring, err = auth.NewKeyring(ctx, store, auth.KeyringOptions{
+			Alg: cfg.signingAlg, PublishDelay: cfg.publishDelay,
+			TokenLifetime: cfg.accessTTL + auth.Leeway, Sealer: sealer,
+		})
+		if err != nil {
 			return err
 		}
-		verifyKeys = set
+		keys = keyring
 	}
-	svc, err := auth.New(store, key, auth.Options{
+	svc, err := auth.New(ctx, store, keys, auth.Options{
 		Issuer: cfg.issuer, Audience: cfg.audience,
-		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL,
-		VerifyKeys: verifyKeys, Logger: logger,
+		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
+		Sealer: sealer, Logger: logger,
 	})
 	if err != nil {
+		return err
+	}
+	if err := svc.Revocations().Sync(ctx); err != nil {
 		return err
 	}
 	if err := bootstrapAdmin(ctx, c, svc, cfg, logger); err != nil {
 		return err
 	}
 
-	handler := server.NewServer(logger, svc, store.Ping, server.Options{TLS: cfg.tlsCert != ""})
+	// Other instances' revocations and key rotations arrive through the
+	// store; pull them every second.
+	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
+
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping},
+		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer})
 	srv := &http.Server{
 		Handler: handler,
 		// Timeouts so a slow or idle client cannot hold a connection.
@@ -153,7 +189,7 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", key.Alg, "db", cfg.db, "version", version())
+	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", keys.Signer().Alg, "db", cfg.db, "version", version())
 
 	errc := make(chan error, 1)
 	go func() {
@@ -175,6 +211,19 @@ func runServe(c cmdIO, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// parseSealer builds the key-encryption sealer from JWTGATE_KEY_ENCRYPTION_KEY
+// (nil when unset: keys are stored plain).
+func parseSealer(v string) (*seal.Sealer, error) {
+	if v == "" {
+		return nil, nil
+	}
+	s, err := seal.Parse(v)
+	if err != nil {
+		return nil, configErr("invalid JWTGATE_KEY_ENCRYPTION_KEY: %v", err)
+	}
+	return s, nil
 }
 
 // bootstrapAdmin creates the first admin on an empty store and tells the

@@ -85,7 +85,7 @@ func runUser(c cmdIO, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc, err := auth.New(store, nil, auth.Options{})
+	svc, err := auth.New(c.ctx, store, nil, auth.Options{})
 	if err != nil {
 		return err
 	}
@@ -117,20 +117,17 @@ func runUser(c cmdIO, args []string) error {
 		fmt.Fprintf(c.stdout, "password of %q changed\n", pos[0])
 		return nil
 	}
-	u, err := store.UserByName(c.ctx, pos[0])
-	if err != nil {
-		return userErr(pos[0], err)
-	}
 	switch sub {
 	case "disable", "enable":
-		err = store.SetDisabled(c.ctx, u.ID, sub == "disable", time.Now())
+		// Disabling ends the user's sessions on every instance.
+		err = svc.SetDisabled(c.ctx, pos[0], sub == "disable")
 	case "delete":
-		err = store.DeleteUser(c.ctx, u.ID)
+		err = svc.DeleteUser(c.ctx, pos[0])
 	}
 	if err != nil {
 		return userErr(pos[0], err)
 	}
-	fmt.Fprintf(c.stdout, "user %q %sd\n", u.Name, sub)
+	fmt.Fprintf(c.stdout, "user %q %sd\n", pos[0], sub)
 	return nil
 }
 

@@ -5,25 +5,50 @@ import (
 	"time"
 )
 
-// cookieConfig says how the browser session cookie is named and flagged.
-type cookieConfig struct {
-	name   string
-	secure bool
+// refreshPath is the only path the refresh cookie is sent to.
+const refreshPath = "/token/refresh"
+
+// cookies says how the two browser cookies are named and flagged: the access
+// token for every path, the refresh token only for refreshPath.
+type cookies struct {
+	access, refresh string
+	secure          bool
 }
 
-// set stores the access token in an HttpOnly cookie: page scripts never see
-// it, so an XSS cannot steal it. SameSite=Lax plus cross-origin protection
-// on state changes stops cross-site requests from using it.
-func (c cookieConfig) set(w http.ResponseWriter, value string, ttl time.Duration) {
+func newCookies(tls bool) cookies {
+	if tls {
+		// __Host- cookies must be Secure, Path=/ and host-only: a sibling
+		// subdomain cannot plant or overwrite them. The refresh cookie has a
+		// narrower path, so it can only take __Secure-.
+		return cookies{access: "__Host-jwtgate_access", refresh: "__Secure-jwtgate_refresh", secure: true}
+	}
+	return cookies{access: "jwtgate_access", refresh: "jwtgate_refresh"}
+}
+
+// set stores the tokens in HttpOnly cookies: page scripts never see them,
+// so an XSS cannot steal them. SameSite plus cross-origin protection on
+// state changes stops cross-site requests from using them.
+func (c cookies) set(w http.ResponseWriter, access string, accessTTL time.Duration, refresh string, refreshTTL time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: c.name, Value: value, Path: "/", MaxAge: int(ttl.Seconds()),
+		Name: c.access, Value: access, Path: "/", MaxAge: int(accessTTL.Seconds()),
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
 	})
+	if refresh != "" {
+		// Strict: only our own pages ever refresh.
+		http.SetCookie(w, &http.Cookie{
+			Name: c.refresh, Value: refresh, Path: refreshPath, MaxAge: int(refreshTTL.Seconds()),
+			HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
+		})
+	}
 }
 
-func (c cookieConfig) clear(w http.ResponseWriter) {
+func (c cookies) clear(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name: c.name, Value: "", Path: "/", MaxAge: -1,
+		Name: c.access, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
+	})
+	http.SetCookie(w, &http.Cookie{
+		Name: c.refresh, Value: "", Path: refreshPath, MaxAge: -1,
+		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
 	})
 }

@@ -15,16 +15,27 @@ type loginRequest struct {
 	Password *string `json:"password"`
 }
 
-type loginResponse struct {
-	Token     string `json:"token"`
-	TokenType string `json:"token_type"`
-	ExpiresIn int    `json:"expires_in"`
+// tokenResponse answers a login or refresh: the tutorial's "token" plus
+// the OAuth-style fields.
+type tokenResponse struct {
+	Token        string `json:"token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// writeTokens sends tokens as JSON and as cookies.
+func writeTokens(w http.ResponseWriter, svc *auth.Service, ck cookies, tok *auth.Tokens) {
+	ck.set(w, tok.Access, tok.ExpiresIn, tok.Refresh, svc.SessionIdleTTL())
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.Access, TokenType: "Bearer",
+		ExpiresIn: int(tok.ExpiresIn.Seconds()), RefreshToken: tok.Refresh})
 }
 
 // handleLogin is the tutorial's POST /login: {"name","password"} in,
 // {"token"} out, 400 on bad credentials. It also sets the session cookie
 // for the browser pages.
-func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookieConfig, limit int64) http.Handler {
+func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req loginRequest
 		if rerr := decodeJSON(w, r, limit, &req); rerr != nil {
@@ -49,14 +60,12 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookieConfig, limit 
 			return
 		}
 		logger.Info("login", "user_id", tok.Claims.UserID, "sid", tok.Claims.SessionID, "ip", clientIP(r))
-		ck.set(w, tok.Access, tok.ExpiresIn)
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, loginResponse{Token: tok.Access, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds())})
+		writeTokens(w, svc, ck, tok)
 	})
 }
 
-// handleLogout ends the token's session and clears the cookie.
-func handleLogout(logger *slog.Logger, svc *auth.Service, ck cookieConfig) http.Handler {
+// handleLogout ends the token's session everywhere and clears the cookies.
+func handleLogout(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims := ClaimsFrom(r.Context())
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)

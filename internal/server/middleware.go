@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/auth"
 	"github.com/jwtgate/jwtgate/token"
 )
@@ -45,12 +47,12 @@ func bearerToken(r *http.Request) (tok string, present bool) {
 // requireAuth returns middleware that lets a request through only with a
 // valid access token, from the Authorization header or else the session
 // cookie, and puts its claims in the context.
-func requireAuth(svc *auth.Service, ck cookieConfig) func(http.Handler) http.Handler {
+func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, present := bearerToken(r)
 			if !present {
-				if c, err := r.Cookie(ck.name); err == nil {
+				if c, err := r.Cookie(ck.access); err == nil {
 					raw, present = c.Value, true
 				}
 			}
@@ -66,6 +68,19 @@ func requireAuth(svc *auth.Service, ck cookieConfig) func(http.Handler) http.Han
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey, claims)))
 		})
 	}
+}
+
+// requireAdmin lets through only tokens with the admin role (403 otherwise).
+// It runs after requireAuth.
+func requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := ClaimsFrom(r.Context())
+		if c == nil || !slices.Contains(c.Roles, jwtgate.RoleAdmin) {
+			writeError(w, http.StatusForbidden, "forbidden", "this needs the admin role")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // unauthorized answers 401 with the RFC 6750 challenge. The body stays

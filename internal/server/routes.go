@@ -1,33 +1,46 @@
 package server
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
-
-	"github.com/jwtgate/jwtgate/auth"
 )
 
 // addRoutes is the whole API on one screen. Routes wrapped in authed need a
-// valid access token (Bearer header or session cookie); the rest are public.
-// Anything not listed falls to the catch-all, which answers 401 without a
-// token and 404 with one, as the tutorial's middleware did.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, svc *auth.Service, ready func(context.Context) error, ck cookieConfig, o Options) {
-	authed := requireAuth(svc, ck)
+// valid access token (Bearer header or session cookie), admin ones also the
+// admin role; the rest are public. Anything not listed falls to the
+// catch-all, which answers 401 without a token and 404 with one, as the
+// tutorial's middleware did.
+func addRoutes(mux *http.ServeMux, d Deps, ck cookies, o Options) {
+	authed := requireAuth(d.Auth, ck)
+	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
+	log, svc := d.Logger, d.Auth
 
 	// Pages and their assets (public).
 	mux.Handle("GET /{$}", handlePage("index.html"))
 	mux.Handle("GET /login", handlePage("login.html"))
 	mux.Handle("GET /assets/", handleAssets())
 
-	// The tutorial's API.
-	mux.Handle("POST /login", handleLogin(logger, svc, ck, o.MaxBodyBytes))
+	// The tutorial's API, and the session around it.
+	mux.Handle("POST /login", handleLogin(log, svc, ck, o.MaxBodyBytes))
 	mux.Handle("GET /user", authed(handleUser()))
-	mux.Handle("POST /logout", authed(handleLogout(logger, svc, ck)))
+	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck, o.MaxBodyBytes))
+	mux.Handle("POST /logout", authed(handleLogout(log, svc, ck)))
+	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
+	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
+	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc, o.MaxBodyBytes)))
+
+	// Keys and revocations, for verifiers (public).
+	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))
+	mux.Handle("GET /.well-known/openid-configuration", handleDiscovery(o.Issuer, d.Keys))
+	mux.Handle("GET /revocations", handleRevocationFeed(log, svc))
+
+	// Administration.
+	mux.Handle("GET /admin/keys", admin(handleListKeys(d.Keys)))
+	mux.Handle("POST /admin/keys/rotate", admin(handleRotateKey(log, d.Keys)))
+	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
 
 	// Operations (public).
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(ready))
+	mux.Handle("GET /readyz", handleReadyz(d.Ready))
 
 	mux.Handle("/", authed(handleNotFound()))
 }

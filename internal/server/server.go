@@ -19,23 +19,34 @@ type Options struct {
 	TLS bool
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
+	// Issuer is the public base URL, for the discovery document.
+	Issuer string
+}
+
+// Deps are what the handlers need. Each handler is given only its part.
+type Deps struct {
+	Logger *slog.Logger
+	Auth   *auth.Service
+	// Keys is the keyring in the asymmetric modes; nil with a shared secret
+	// (no JWKS to publish, no keys to rotate).
+	Keys  *auth.Keyring
+	Ready func(context.Context) error
 }
 
 // NewServer returns the complete jwtgate handler: routes wrapped in the
 // middleware every request passes (panic recovery, logging with a request
 // id, security headers, cross-origin protection).
-func NewServer(logger *slog.Logger, svc *auth.Service, ready func(context.Context) error, o Options) http.Handler {
+func NewServer(d Deps, o Options) http.Handler {
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 64 << 10
 	}
-	ck := cookieConfig{name: "jwtgate_access", secure: o.TLS}
-	if o.TLS {
-		// __Host- cookies must be Secure, Path=/ and host-only: a sibling
-		// subdomain cannot plant or overwrite them.
-		ck.name = "__Host-jwtgate_access"
+	if o.Issuer == "" {
+		o.Issuer = "http://localhost"
 	}
+	logger := d.Logger
+	ck := newCookies(o.TLS)
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, svc, ready, ck, o)
+	addRoutes(mux, d, ck, o)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

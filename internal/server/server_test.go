@@ -29,7 +29,7 @@ type fixture struct {
 	svc    *auth.Service
 	store  *sqlite.DB
 	dbPath string
-	key    *token.Key
+	kr     *auth.Keyring
 }
 
 // newFixture builds the real handler on a fresh SQLite file, with users
@@ -43,11 +43,11 @@ func newFixture(t testing.TB, o Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	key, set, err := auth.SigningKey(ctx, store, token.EdDSA, timeNow())
+	kr, err := auth.NewKeyring(ctx, store, auth.KeyringOptions{Alg: token.EdDSA, PublishDelay: 10 * time.Minute, TokenLifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := auth.New(store, key, auth.Options{Issuer: "http://test", Hash: fastHash, VerifyKeys: set})
+	svc, err := auth.New(ctx, store, kr, auth.Options{Issuer: "http://test", Hash: fastHash})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +61,12 @@ func newFixture(t testing.TB, o Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SetDisabled(ctx, bob.ID, true, timeNow()); err != nil {
+	if err := store.SetDisabled(ctx, bob.ID, true, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	return &fixture{h: NewServer(logger, svc, store.Ping, o), svc: svc, store: store, dbPath: dbPath, key: key}
+	o.Issuer = "http://test"
+	return &fixture{h: NewServer(Deps{Logger: logger, Auth: svc, Keys: kr, Ready: store.Ping}, o), svc: svc, store: store, dbPath: dbPath, kr: kr}
 }
 
 type result struct {
@@ -179,8 +180,14 @@ func TestLogin(t *testing.T) {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
 			}
 			cookies := r.resp.Cookies()
-			if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteLaxMode || cookies[0].Value != m["token"] || cookies[0].Secure {
-				t.Errorf("cookies = %+v, want one HttpOnly SameSite=Lax cookie holding the token", cookies)
+			if len(cookies) != 2 {
+				t.Fatalf("cookies = %+v, want access and refresh", cookies)
+			}
+			if c := cookies[0]; c.Name != "jwtgate_access" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Value != m["token"] || c.Secure || c.Path != "/" {
+				t.Errorf("access cookie = %+v, want HttpOnly SameSite=Lax Path=/ holding the token", c)
+			}
+			if c := cookies[1]; c.Name != "jwtgate_refresh" || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Value != m["refresh_token"] || c.Path != "/token/refresh" {
+				t.Errorf("refresh cookie = %+v, want HttpOnly SameSite=Strict Path=/token/refresh holding the refresh token", c)
 			}
 		})
 	}
@@ -190,8 +197,9 @@ func TestLoginCookieUnderTLS(t *testing.T) {
 	f := newFixture(t, Options{TLS: true})
 	r := f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`)))
 	c := r.resp.Cookies()
-	if r.code != 200 || len(c) != 1 || !c[0].Secure || c[0].Name != "__Host-jwtgate_access" || c[0].Path != "/" {
-		t.Fatalf("TLS login = %d, cookies %+v; want a Secure __Host- cookie", r.code, c)
+	if r.code != 200 || len(c) != 2 || !c[0].Secure || c[0].Name != "__Host-jwtgate_access" || c[0].Path != "/" ||
+		!c[1].Secure || c[1].Name != "__Secure-jwtgate_refresh" {
+		t.Fatalf("TLS login = %d, cookies %+v; want Secure __Host- and __Secure- cookies", r.code, c)
 	}
 	if hsts := r.header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
 		t.Errorf("Strict-Transport-Security = %q under TLS", hsts)
@@ -292,12 +300,18 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("POST /logout = %d %s, want 204", r.code, r.body)
 	}
 	c := r.resp.Cookies()
-	if len(c) != 1 || c[0].MaxAge >= 0 || c[0].Value != "" {
-		t.Errorf("logout cookies = %+v, want the session cookie cleared", c)
+	if len(c) != 2 || c[0].MaxAge >= 0 || c[0].Value != "" || c[1].MaxAge >= 0 || c[1].Path != "/token/refresh" {
+		t.Errorf("logout cookies = %+v, want both cookies cleared", c)
 	}
 	s, err := f.store.SessionByID(context.Background(), claims.SessionID)
 	if err != nil || s.RevokedAt == nil {
 		t.Errorf("session after logout = %+v, %v; want revoked", s, err)
+	}
+	// The same token is refused at once.
+	req = httptest.NewRequest("GET", "/user", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if r := f.do(req); r.code != 401 {
+		t.Errorf("GET /user with a logged-out token = %d, want 401", r.code)
 	}
 }
 
@@ -344,7 +358,7 @@ func TestRecoverPanics(t *testing.T) {
 func TestNoSecretsInLogs(t *testing.T) {
 	f := newFixture(t, Options{})
 	var logs bytes.Buffer
-	f.h = NewServer(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), f.svc, f.store.Ping, Options{})
+	f.h = NewServer(Deps{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping}, Options{})
 	tok := f.login(t, "alice", "alice-pass")
 	f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"wrong-secret"}`)))
 	req := httptest.NewRequest("GET", "/user?token=abc", nil)
@@ -386,5 +400,3 @@ func TestBearerToken(t *testing.T) {
 	}
 }
 
-
-func timeNow() time.Time { return time.Now() }

@@ -6,6 +6,9 @@ type userResponse struct {
 	Name  string   `json:"name"`
 	ID    int64    `json:"id"`
 	Roles []string `json:"roles"`
+	// Exp is when the access token expires (unix seconds): the home page
+	// refreshes its session shortly before.
+	Exp int64 `json:"exp"`
 }
 
 // handleUser is the tutorial's GET /user: who the token says you are.
@@ -17,7 +20,11 @@ func handleUser() http.Handler {
 			roles = []string{}
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, userResponse{Name: c.Name, ID: c.UserID, Roles: roles})
+		var exp int64
+		if c.ExpiresAt != nil {
+			exp = c.ExpiresAt.Unix()
+		}
+		writeJSON(w, http.StatusOK, userResponse{Name: c.Name, ID: c.UserID, Roles: roles, Exp: exp})
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 )
@@ -86,4 +87,70 @@ func scanKey(s scanner) (*jwtgate.Key, error) {
 	k.ActivatesAt = fromMillis(activates)
 	k.RetiresAt = fromNullMillis(retires)
 	return &k, nil
+}
+
+// RotateKey inserts k and retires every unretired key at k.ActivatesAt, in
+// one immediate transaction, unless a key was created after
+// unlessCreatedAfter.
+func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter time.Time) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: rotate key: %w", err)
+	}
+	defer tx.Rollback()
+	var newer int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM signing_keys WHERE created_at > ?`, millis(unlessCreatedAfter)).Scan(&newer); err != nil {
+		return false, fmt.Errorf("sqlite: rotate key: %w", err)
+	}
+	if newer > 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL`, millis(k.ActivatesAt)); err != nil {
+		return false, fmt.Errorf("sqlite: rotate key: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt), nullMillis(k.RetiresAt))
+	if isUniqueViolation(err) {
+		return false, fmt.Errorf("sqlite: rotate key %s: %w", k.ID, jwtgate.ErrConflict)
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: rotate key: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: rotate key: %w", err)
+	}
+	return true, nil
+}
+
+// DeleteKeysRetiredBefore removes keys retired before t.
+func (db *DB) DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?`, millis(t))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete retired keys: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// EnsureSecret stores value under name unless the name exists, and returns
+// the stored value.
+func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		name, value, millis(at)); err != nil {
+		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
+	}
+	var got []byte
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&got); err != nil {
+		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
+	}
+	return got, nil
 }

@@ -14,10 +14,14 @@ import (
 // if s.UserID names no user (the user was deleted meanwhile), and one
 // wrapping jwtgate.ErrConflict if a session with s.ID exists.
 func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
+	lastUsed := s.LastUsedAt
+	if lastUsed.IsZero() {
+		lastUsed = s.CreatedAt
+	}
 	_, err := db.db.ExecContext(ctx, `
-		INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), nullMillis(s.RevokedAt),
+		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
 		s.IP, s.UserAgent)
 	switch {
 	case isForeignKeyViolation(err):
@@ -30,36 +34,136 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 	return nil
 }
 
+// sessionColumns is the column list scanSession reads, in its order.
+const sessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent`
+
 // SessionByID finds a session. It returns an error wrapping
 // jwtgate.ErrNotFound if there is none.
 func (db *DB) SessionByID(ctx context.Context, id string) (*jwtgate.Session, error) {
-	var (
-		s                = jwtgate.Session{ID: id}
-		created, expires int64
-		revoked          sql.NullInt64
-	)
-	err := db.db.QueryRowContext(ctx, `
-		SELECT user_id, created_at, expires_at, revoked_at, ip, user_agent
-		FROM sessions WHERE id = ?`, id).
-		Scan(&s.UserID, &created, &expires, &revoked, &s.IP, &s.UserAgent)
+	s, err := scanSession(db.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: session %s: %w", id, jwtgate.ErrNotFound)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: session %s: %w", id, err)
 	}
+	return s, nil
+}
+
+// SessionsByUser returns the user's sessions, newest first.
+func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Session, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? ORDER BY created_at DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []jwtgate.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
+		}
+		out = append(out, *s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+func scanSession(sc scanner) (*jwtgate.Session, error) {
+	var (
+		s                          jwtgate.Session
+		created, expires, lastUsed int64
+		revoked                    sql.NullInt64
+	)
+	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &lastUsed, &revoked, &s.IP, &s.UserAgent); err != nil {
+		return nil, err
+	}
 	s.CreatedAt = fromMillis(created)
 	s.ExpiresAt = fromMillis(expires)
+	s.LastUsedAt = fromMillis(lastUsed)
 	s.RevokedAt = fromNullMillis(revoked)
 	return &s, nil
 }
 
-// RevokeSession marks the session revoked at at. Revoking a revoked session
-// keeps the first time, so a replayed logout cannot move it, and is not an
-// error. It returns an error wrapping jwtgate.ErrNotFound if there is no
-// such session.
-func (db *DB) RevokeSession(ctx context.Context, id string, at time.Time) error {
-	res, err := db.db.ExecContext(ctx, `
-		UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`,
-		millis(at), id)
-	return oneRow(res, err, "revoke session %s", id)
+// CreateRefreshToken inserts rt. It returns an error wrapping
+// jwtgate.ErrNotFound if its session does not exist.
+func (db *DB) CreateRefreshToken(ctx context.Context, rt *jwtgate.RefreshToken) error {
+	return insertRefreshToken(ctx, db.db, rt)
+}
+
+// execer is what *sql.DB and *sql.Tx share for writes.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertRefreshToken(ctx context.Context, ex execer, rt *jwtgate.RefreshToken) error {
+	_, err := ex.ExecContext(ctx, `
+		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at) VALUES (?, ?, ?, ?)`,
+		rt.Hash, rt.SessionID, millis(rt.CreatedAt), nullMillis(rt.SpentAt))
+	switch {
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("sqlite: create refresh token for session %s: %w", rt.SessionID, jwtgate.ErrNotFound)
+	case isUniqueViolation(err):
+		return fmt.Errorf("sqlite: create refresh token for session %s: %w", rt.SessionID, jwtgate.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("sqlite: create refresh token for session %s: %w", rt.SessionID, err)
+	}
+	return nil
+}
+
+// RefreshTokenByHash finds a refresh token by its hash. It returns an error
+// wrapping jwtgate.ErrNotFound if there is none.
+func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*jwtgate.RefreshToken, error) {
+	rt := jwtgate.RefreshToken{Hash: hash}
+	var created int64
+	var spent sql.NullInt64
+	err := db.db.QueryRowContext(ctx, `SELECT session_id, created_at, spent_at FROM refresh_tokens WHERE hash = ?`, hash).
+		Scan(&rt.SessionID, &created, &spent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: refresh token: %w", jwtgate.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: refresh token: %w", err)
+	}
+	rt.CreatedAt = fromMillis(created)
+	rt.SpentAt = fromNullMillis(spent)
+	return &rt, nil
+}
+
+// SpendRefreshToken marks the token spent, inserts its successor and
+// touches the session, in one immediate transaction: of concurrent callers
+// exactly one sees the token unspent.
+func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, next *jwtgate.RefreshToken) (bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
+	}
+	defer tx.Rollback()
+	var sessionID string
+	err = tx.QueryRowContext(ctx, `
+		UPDATE refresh_tokens SET spent_at = ? WHERE hash = ? AND spent_at IS NULL
+		RETURNING session_id`, millis(at), hash).Scan(&sessionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE hash = ?`, hash).Scan(&n); err != nil {
+			return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
+		}
+		if n == 0 {
+			return false, fmt.Errorf("sqlite: spend refresh token: %w", jwtgate.ErrNotFound)
+		}
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
+	}
+	if err := insertRefreshToken(ctx, tx, next); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE id = ?`, millis(at), sessionID); err != nil {
+		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
+	}
+	return true, nil
 }

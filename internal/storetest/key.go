@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,5 +130,67 @@ func testKeys(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	}
 	for i := range keys {
 		checkKey(t, fmt.Sprintf("Keys()[%d]", i), &keys[i], want[i])
+	}
+}
+
+func testRotateKey(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	k1 := newKey("k1", "EdDSA", t0)
+	if _, err := s.EnsureKey(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	k2 := newKey("k2", "EdDSA", t0.Add(time.Hour))
+	ok, err := s.RotateKey(ctx, k2, t0.Add(time.Hour))
+	if err != nil || !ok {
+		t.Fatalf("RotateKey(k2) = %v, %v", ok, err)
+	}
+	// A racing scheduled rotation that saw the world before k2 loses.
+	if ok, err := s.RotateKey(ctx, newKey("k3", "EdDSA", t0.Add(time.Hour)), t0.Add(30*time.Minute)); err != nil || ok {
+		t.Errorf("RotateKey(k3, unless created after t0+30m) = %v, %v; want false", ok, err)
+	}
+	keys, err := s.Keys(ctx)
+	if err != nil || len(keys) != 2 || keys[0].ID != "k2" || keys[1].ID != "k1" {
+		t.Fatalf("Keys = %+v, %v", keys, err)
+	}
+	if !samePtrTime(keys[1].RetiresAt, &k2.ActivatesAt) || keys[0].RetiresAt != nil {
+		t.Errorf("after rotation k1.RetiresAt = %s (want %v), k2.RetiresAt = %s (want nil)",
+			fmtPtrTime(keys[1].RetiresAt), stored(k2.ActivatesAt), fmtPtrTime(keys[0].RetiresAt))
+	}
+	if n, err := s.DeleteKeysRetiredBefore(ctx, k2.ActivatesAt); err != nil || n != 0 {
+		t.Errorf("DeleteKeysRetiredBefore(k1's retirement) = %d, %v; want 0", n, err)
+	}
+	if n, err := s.DeleteKeysRetiredBefore(ctx, k2.ActivatesAt.Add(time.Millisecond)); err != nil || n != 1 {
+		t.Errorf("DeleteKeysRetiredBefore(after) = %d, %v; want 1", n, err)
+	}
+	if keys, _ := s.Keys(ctx); len(keys) != 1 || keys[0].ID != "k2" {
+		t.Errorf("Keys after delete = %+v", keys)
+	}
+}
+
+func testEnsureSecret(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := s.EnsureSecret(ctx, "refresh", []byte{byte(i), 0xff, 0}, t0)
+			if err != nil {
+				t.Errorf("EnsureSecret #%d = %v", i, err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if string(got[i]) != string(got[0]) || len(got[i]) != 3 {
+			t.Errorf("EnsureSecret #%d = %x, #0 = %x; want the same stored value", i, got[i], got[0])
+		}
+	}
+	if v, _ := s.EnsureSecret(ctx, "other", []byte("x"), t0); string(v) != "x" {
+		t.Errorf("EnsureSecret(other) = %q", v)
 	}
 }

@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,8 +84,8 @@ func testSessionNotFound(t *testing.T, newStore func(*testing.T) jwtgate.Store) 
 		if got, err := s.SessionByID(ctx, id); !errors.Is(err, jwtgate.ErrNotFound) {
 			t.Errorf("SessionByID(%q) = %v, %v, want ErrNotFound", id, got, err)
 		}
-		if err := s.RevokeSession(ctx, id, t0); !errors.Is(err, jwtgate.ErrNotFound) {
-			t.Errorf("RevokeSession(%q) = %v, want ErrNotFound", id, err)
+		if ids, err := s.RevokeSessions(ctx, jwtgate.SessionFilter{ID: id}, t0, t0); err != nil || len(ids) != 0 {
+			t.Errorf("RevokeSessions(%q) = %v, %v, want none, nil", id, ids, err)
 		}
 	}
 }
@@ -120,35 +123,166 @@ func testSessionDuplicate(t *testing.T, newStore func(*testing.T) jwtgate.Store)
 	checkSession(t, "SessionByID(same)", got, first)
 }
 
-func testRevokeSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+func testRevokeSessions(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	ctx := t.Context()
 	s := newStore(t)
 	u := mustCreateUser(t, s, newUser("ken"))
-	sess := mustCreateSession(t, s, newSession("to-revoke", u.ID))
-	other := mustCreateSession(t, s, newSession("bystander", u.ID))
+	v := mustCreateUser(t, s, newUser("lea"))
+	for _, id := range []string{"k1", "k2", "k3"} {
+		mustCreateSession(t, s, newSession(id, u.ID))
+	}
+	mustCreateSession(t, s, newSession("l1", v.ID))
+	at, until := t0.Add(time.Hour), t0.Add(2*time.Hour)
 
-	first := t0.Add(time.Hour)
-	// The second revocation comes later, the third with an earlier clock;
-	// either way the first time stays.
-	for _, at := range []time.Time{first, first.Add(time.Hour), t0} {
-		if err := s.RevokeSession(ctx, sess.ID, at); err != nil {
-			t.Fatalf("RevokeSession(%q, %v) = %v, want nil", sess.ID, at, err)
-		}
-		got, err := s.SessionByID(ctx, sess.ID)
-		if err != nil {
-			t.Fatalf("SessionByID(%q) = %v, want nil", sess.ID, err)
-		}
-		if !samePtrTime(got.RevokedAt, &first) {
-			t.Errorf("after RevokeSession(%q, %v): RevokedAt = %s, want %v", sess.ID, at, fmtPtrTime(got.RevokedAt), stored(first))
-		}
-		if got.Live(t0) {
-			t.Errorf("after RevokeSession(%q): Live(t0) = true, want false", sess.ID)
+	// One session, checked to belong to its user: another user's id is a no-op.
+	if ids, err := s.RevokeSessions(ctx, jwtgate.SessionFilter{ID: "l1", UserID: u.ID}, at, until); err != nil || len(ids) != 0 {
+		t.Errorf("RevokeSessions(l1 as ken) = %v, %v, want none", ids, err)
+	}
+	if ids, err := s.RevokeSessions(ctx, jwtgate.SessionFilter{ID: "k1", UserID: u.ID}, at, until); err != nil || !slices.Equal(ids, []string{"k1"}) {
+		t.Fatalf("RevokeSessions(k1) = %v, %v, want [k1]", ids, err)
+	}
+	// Again: already revoked, so nothing, and the first time stays.
+	if ids, err := s.RevokeSessions(ctx, jwtgate.SessionFilter{ID: "k1"}, at.Add(time.Hour), until); err != nil || len(ids) != 0 {
+		t.Errorf("RevokeSessions(k1) again = %v, %v, want none", ids, err)
+	}
+	got, _ := s.SessionByID(ctx, "k1")
+	if !samePtrTime(got.RevokedAt, &at) || got.Live(t0) {
+		t.Errorf("k1 after revoke: RevokedAt = %s, want %v", fmtPtrTime(got.RevokedAt), stored(at))
+	}
+	// All of the user's others except k3.
+	ids, err := s.RevokeSessions(ctx, jwtgate.SessionFilter{UserID: u.ID, ExceptID: "k3"}, at, until)
+	if err != nil || !slices.Equal(ids, []string{"k2"}) {
+		t.Fatalf("RevokeSessions(ken except k3) = %v, %v, want [k2]", ids, err)
+	}
+	for id, live := range map[string]bool{"k1": false, "k2": false, "k3": true, "l1": true} {
+		got, err := s.SessionByID(ctx, id)
+		if err != nil || got.Live(t0) != live {
+			t.Errorf("SessionByID(%s).Live = %v, %v; want %v", id, got.Live(t0), err, live)
 		}
 	}
-
-	got, err := s.SessionByID(ctx, other.ID)
-	if err != nil {
-		t.Fatalf("SessionByID(%q) = %v, want nil", other.ID, err)
+	// The feed holds exactly the two revoked sessions, in order.
+	feed, err := s.Revocations(ctx, 0, t0, 100)
+	if err != nil || len(feed) != 2 || feed[0].SessionID != "k1" || feed[1].SessionID != "k2" ||
+		feed[0].Seq >= feed[1].Seq || !sameTime(feed[0].ExpiresAt, until) {
+		t.Errorf("Revocations(0) = %+v, %v; want k1, k2 expiring %v", feed, err, stored(until))
 	}
-	checkSession(t, "SessionByID(bystander)", got, other)
+	sessions, err := s.SessionsByUser(ctx, u.ID)
+	if err != nil || len(sessions) != 3 {
+		t.Errorf("SessionsByUser(ken) = %d sessions, %v; want 3", len(sessions), err)
+	}
+}
+
+func testRevocationFeed(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	for i, exp := range []time.Duration{time.Hour, time.Minute, 2 * time.Hour} {
+		if err := s.RevokeToken(ctx, fmt.Sprintf("jti-%d", i), t0.Add(exp)); err != nil {
+			t.Fatalf("RevokeToken = %v", err)
+		}
+	}
+	all, err := s.Revocations(ctx, 0, t0, 100)
+	if err != nil || len(all) != 3 || all[0].TokenID != "jti-0" || all[0].SessionID != "" {
+		t.Fatalf("Revocations(0) = %+v, %v", all, err)
+	}
+	// Entries after a cursor; expired ones are not served.
+	later, err := s.Revocations(ctx, all[0].Seq, t0.Add(30*time.Minute), 100)
+	if err != nil || len(later) != 1 || later[0].TokenID != "jti-2" {
+		t.Errorf("Revocations(after first, +30m) = %+v, %v; want only jti-2", later, err)
+	}
+	if page, _ := s.Revocations(ctx, 0, t0, 2); len(page) != 2 {
+		t.Errorf("Revocations(limit 2) = %d entries", len(page))
+	}
+	n, err := s.PruneRevocations(ctx, t0.Add(90*time.Minute))
+	if err != nil || n != 2 {
+		t.Errorf("PruneRevocations = %d, %v; want 2", n, err)
+	}
+	if rest, _ := s.Revocations(ctx, 0, t0, 100); len(rest) != 1 || rest[0].Seq != all[2].Seq {
+		t.Errorf("after prune: %+v", rest)
+	}
+	// A seq is never reused after pruning.
+	s.RevokeToken(ctx, "jti-3", t0.Add(time.Hour))
+	if rest, _ := s.Revocations(ctx, all[2].Seq, t0, 100); len(rest) != 1 || rest[0].Seq <= all[2].Seq {
+		t.Errorf("new entry after prune: %+v", rest)
+	}
+}
+
+func testRefreshTokens(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := mustCreateUser(t, s, newUser("mia"))
+	mustCreateSession(t, s, newSession("sess", u.ID))
+	first := &jwtgate.RefreshToken{Hash: []byte("hash-1"), SessionID: "sess", CreatedAt: t0}
+	if err := s.CreateRefreshToken(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRefreshToken(ctx, &jwtgate.RefreshToken{Hash: []byte("x"), SessionID: "nope", CreatedAt: t0}); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("CreateRefreshToken(unknown session) = %v, want ErrNotFound", err)
+	}
+	got, err := s.RefreshTokenByHash(ctx, []byte("hash-1"))
+	if err != nil || got.SessionID != "sess" || got.SpentAt != nil || !sameTime(got.CreatedAt, t0) {
+		t.Fatalf("RefreshTokenByHash = %+v, %v", got, err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("hash-0")); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("RefreshTokenByHash(unknown) = %v", err)
+	}
+	at := t0.Add(time.Minute)
+	next := &jwtgate.RefreshToken{Hash: []byte("hash-2"), SessionID: "sess", CreatedAt: at}
+	ok, err := s.SpendRefreshToken(ctx, []byte("hash-1"), at, next)
+	if err != nil || !ok {
+		t.Fatalf("SpendRefreshToken = %v, %v; want true", ok, err)
+	}
+	got, _ = s.RefreshTokenByHash(ctx, []byte("hash-1"))
+	if !samePtrTime(got.SpentAt, &at) {
+		t.Errorf("SpentAt = %s, want %v", fmtPtrTime(got.SpentAt), stored(at))
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("hash-2")); err != nil {
+		t.Errorf("successor missing: %v", err)
+	}
+	sess, _ := s.SessionByID(ctx, "sess")
+	if !sameTime(sess.LastUsedAt, at) {
+		t.Errorf("LastUsedAt = %v, want %v", sess.LastUsedAt, stored(at))
+	}
+	// Spent already: false, nothing changes (no second successor).
+	ok, err = s.SpendRefreshToken(ctx, []byte("hash-1"), at.Add(time.Minute), &jwtgate.RefreshToken{Hash: []byte("hash-3"), SessionID: "sess", CreatedAt: at})
+	if err != nil || ok {
+		t.Errorf("SpendRefreshToken(spent) = %v, %v; want false, nil", ok, err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("hash-3")); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("a refused spend inserted its successor: %v", err)
+	}
+	if _, err := s.SpendRefreshToken(ctx, []byte("nope"), at, next); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("SpendRefreshToken(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+// testSpendRefreshTokenConcurrent: of many concurrent spends, exactly one wins.
+func testSpendRefreshTokenConcurrent(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := mustCreateUser(t, s, newUser("ned"))
+	mustCreateSession(t, s, newSession("sess", u.ID))
+	if err := s.CreateRefreshToken(ctx, &jwtgate.RefreshToken{Hash: []byte("h"), SessionID: "sess", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	var wg sync.WaitGroup
+	wins := make(chan int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.SpendRefreshToken(ctx, []byte("h"), t0, &jwtgate.RefreshToken{Hash: fmt.Appendf(nil, "next-%d", i), SessionID: "sess", CreatedAt: t0})
+			if err != nil {
+				t.Errorf("SpendRefreshToken #%d = %v", i, err)
+			}
+			if ok {
+				wins <- i
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	if len(wins) != 1 {
+		t.Errorf("%d concurrent spends won, want exactly 1", len(wins))
+	}
 }

@@ -62,11 +62,16 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "SessionNotFound", run: testSessionNotFound},
 		{name: "SessionUnknownUser", run: testSessionUnknownUser},
 		{name: "SessionDuplicate", run: testSessionDuplicate},
-		{name: "RevokeSession", run: testRevokeSession},
+		{name: "RevokeSessions", run: testRevokeSessions},
+		{name: "RevocationFeed", run: testRevocationFeed},
+		{name: "RefreshTokens", run: testRefreshTokens},
+		{name: "SpendRefreshTokenConcurrent", run: testSpendRefreshTokenConcurrent},
 
 		{name: "EnsureKey", run: testEnsureKey},
 		{name: "EnsureKeyConcurrent", run: testEnsureKeyConcurrent},
 		{name: "Keys", run: testKeys},
+		{name: "RotateKey", run: testRotateKey},
+		{name: "EnsureSecret", run: testEnsureSecret},
 
 		{name: "Times", run: testTimes},
 	}

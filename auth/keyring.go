@@ -1,0 +1,305 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/seal"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// Keys is what the service signs and verifies with: a Keyring for the
+// asymmetric modes, StaticKey for the shared-secret mode.
+type Keys interface {
+	token.KeyLookup
+	// Signer returns the key new tokens are signed with now.
+	Signer() *token.Key
+}
+
+// StaticKey is one key that signs and verifies: the HS256 shared secret.
+type StaticKey struct{ Key *token.Key }
+
+// Lookup implements token.KeyLookup: the secret answers to any kid, since
+// tutorial-minted tokens carry none.
+func (s StaticKey) Lookup(string) (*token.Key, bool) { return s.Key, true }
+
+// Signer implements Keys.
+func (s StaticKey) Signer() *token.Key { return s.Key }
+
+// KeyringOptions configure a Keyring.
+type KeyringOptions struct {
+	Alg string // algorithm of new keys: EdDSA, ES256 or RS256
+	// PublishDelay is how long a new key is published in the JWKS before
+	// it signs. It must exceed the JWKS cache lifetime, so that no verifier
+	// holding a cached JWKS meets a token with an unknown kid.
+	PublishDelay time.Duration
+	// TokenLifetime is the longest an access token signed by a key may be
+	// accepted (access TTL plus leeway): a retired key stays published
+	// that long after its retirement, then leaves.
+	TokenLifetime time.Duration
+	Sealer        *seal.Sealer // seals private keys at rest; nil stores them plain
+	Now           func() time.Time
+}
+
+// Keyring is the set of signing keys in the store, as this instance last
+// read it. Sync re-reads the store (every instance calls it every second or
+// so, which is how a rotation on one instance reaches the others); reads
+// (Lookup, Signer) take no lock.
+type Keyring struct {
+	store jwtgate.KeyStore
+	o     KeyringOptions
+	mu    sync.Mutex // serialises Sync
+	state atomic.Pointer[keyState]
+}
+
+type ringKey struct {
+	key       *token.Key
+	createdAt time.Time
+	activates time.Time
+	retires   *time.Time
+}
+
+// keyState is immutable once published.
+type keyState struct {
+	keys  []*ringKey // newest activation first
+	byKID map[string]*ringKey
+}
+
+// OpenKeyring loads the store's keys as they are (for the CLI, which must
+// not create keys as a side effect of listing them).
+func OpenKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (*Keyring, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	kr := &Keyring{store: store, o: o}
+	if err := kr.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return kr, nil
+}
+
+// NewKeyring loads the store's keys, creating the first one if there are
+// none. If keys exist but none of the configured algorithm, it rotates to
+// a new key of that algorithm, which signs after the publish delay.
+func NewKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (*Keyring, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	kr := &Keyring{store: store, o: o}
+	existing, err := store.Keys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: keyring: %w", err)
+	}
+	switch {
+	case len(existing) == 0:
+		// Nobody can have cached a JWKS yet: the first key signs at once.
+		rec, err := kr.newRecord(kr.o.Now(), 0)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := store.EnsureKey(ctx, rec); err != nil {
+			return nil, fmt.Errorf("auth: keyring: %w", err)
+		}
+	case !slices.ContainsFunc(existing, func(k jwtgate.Key) bool { return k.Alg == o.Alg }):
+		if _, err := kr.Rotate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := kr.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return kr, nil
+}
+
+// newRecord generates a key of the configured algorithm that activates
+// delay after now, sealed for storage.
+func (kr *Keyring) newRecord(now time.Time, delay time.Duration) (*jwtgate.Key, error) {
+	k, err := token.Generate(kr.o.Alg)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := k.MarshalPrivate()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := k.MarshalPublic()
+	if err != nil {
+		return nil, err
+	}
+	return &jwtgate.Key{
+		ID: k.ID, Alg: k.Alg, Private: kr.o.Sealer.Seal(priv, []byte(k.ID)), Public: pub,
+		CreatedAt: now, ActivatesAt: now.Add(delay),
+	}, nil
+}
+
+// ErrNoKeys means a rotation was asked of an empty store: the first key is
+// made by the server's first start, and signs at once.
+var ErrNoKeys = errors.New("auth: no signing keys yet; start the server once to create the first")
+
+// Rotate makes a new key that is published now and signs after the publish
+// delay; the current key retires at that moment. It returns the new key's
+// record (without its private half).
+func (kr *Keyring) Rotate(ctx context.Context) (*jwtgate.Key, error) {
+	now := kr.o.Now()
+	if st := kr.state.Load(); st != nil && len(st.keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	rec, err := kr.newRecord(now, kr.o.PublishDelay)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kr.store.RotateKey(ctx, rec, now); err != nil {
+		return nil, fmt.Errorf("auth: rotate key: %w", err)
+	}
+	if err := kr.Sync(ctx); err != nil {
+		return nil, err
+	}
+	rec.Private = nil
+	return rec, nil
+}
+
+// RotateIfOlder rotates unless a key was created within interval: the
+// automatic schedule. Instances racing here make one key between them.
+func (kr *Keyring) RotateIfOlder(ctx context.Context, interval time.Duration) (bool, error) {
+	now := kr.o.Now()
+	rec, err := kr.newRecord(now, kr.o.PublishDelay)
+	if err != nil {
+		return false, err
+	}
+	ok, err := kr.store.RotateKey(ctx, rec, now.Add(-interval))
+	if err != nil {
+		return false, fmt.Errorf("auth: scheduled key rotation: %w", err)
+	}
+	if ok {
+		return true, kr.Sync(ctx)
+	}
+	return false, nil
+}
+
+// Sync re-reads the keys from the store. Keys already parsed are reused.
+func (kr *Keyring) Sync(ctx context.Context) error {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	recs, err := kr.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: sync keys: %w", err)
+	}
+	old := kr.state.Load()
+	next := &keyState{byKID: make(map[string]*ringKey, len(recs))}
+	for _, r := range recs {
+		rk := &ringKey{createdAt: r.CreatedAt, activates: r.ActivatesAt, retires: r.RetiresAt}
+		if old != nil && old.byKID[r.ID] != nil {
+			rk.key = old.byKID[r.ID].key
+		} else {
+			priv, err := kr.o.Sealer.Open(r.Private, []byte(r.ID))
+			if err != nil {
+				return fmt.Errorf("auth: key %s: %w", r.ID, err)
+			}
+			if rk.key, err = token.ParsePrivate(r.ID, r.Alg, priv); err != nil {
+				return fmt.Errorf("auth: key %s: %w", r.ID, err)
+			}
+		}
+		next.keys = append(next.keys, rk)
+		next.byKID[r.ID] = rk
+	}
+	slices.SortStableFunc(next.keys, func(a, b *ringKey) int { return b.activates.Compare(a.activates) })
+	kr.state.Store(next)
+	return nil
+}
+
+// Signer returns the key that signs now: the most recently activated key of
+// the configured algorithm, or of any algorithm while a switch of
+// algorithm waits out its publish delay.
+func (kr *Keyring) Signer() *token.Key {
+	now := kr.o.Now()
+	var fallback *token.Key
+	for _, rk := range kr.state.Load().keys {
+		if rk.activates.After(now) {
+			continue
+		}
+		if rk.key.Alg == kr.o.Alg {
+			return rk.key
+		}
+		if fallback == nil {
+			fallback = rk.key
+		}
+	}
+	return fallback
+}
+
+// expired reports whether every token rk signed has expired at now.
+func (kr *Keyring) expired(rk *ringKey, now time.Time) bool {
+	return rk.retires != nil && now.After(rk.retires.Add(kr.o.TokenLifetime))
+}
+
+// Lookup implements token.KeyLookup: any published key verifies.
+func (kr *Keyring) Lookup(kid string) (*token.Key, bool) {
+	rk, ok := kr.state.Load().byKID[kid]
+	if !ok || kr.expired(rk, kr.o.Now()) {
+		return nil, false
+	}
+	return rk.key, true
+}
+
+// KeyInfo describes a key for listings; it never holds the private half.
+type KeyInfo struct {
+	ID          string     `json:"kid"`
+	Alg         string     `json:"alg"`
+	State       string     `json:"state"` // pending, active, retired (still published) or expired
+	CreatedAt   time.Time  `json:"created_at"`
+	ActivatesAt time.Time  `json:"activates_at"`
+	RetiresAt   *time.Time `json:"retires_at,omitempty"`
+	key         *token.Key
+}
+
+// Published returns the keys a JWKS must list now: pending ones (so
+// verifiers learn them before they sign), the current ones, and retired
+// ones whose tokens may still be live.
+func (kr *Keyring) Published() []*token.Key {
+	var out []*token.Key
+	for _, ki := range kr.List() {
+		if ki.State != "expired" {
+			out = append(out, ki.key)
+		}
+	}
+	return out
+}
+
+// List describes every key in the store, newest activation first.
+func (kr *Keyring) List() []KeyInfo {
+	now := kr.o.Now()
+	signer := kr.Signer()
+	var out []KeyInfo
+	for _, rk := range kr.state.Load().keys {
+		ki := KeyInfo{ID: rk.key.ID, Alg: rk.key.Alg, CreatedAt: rk.createdAt, ActivatesAt: rk.activates, RetiresAt: rk.retires, key: rk.key}
+		switch {
+		case rk.activates.After(now):
+			ki.State = "pending"
+		case signer != nil && signer.ID == rk.key.ID:
+			ki.State = "active"
+		case kr.expired(rk, now):
+			ki.State = "expired"
+		default:
+			ki.State = "retired"
+		}
+		out = append(out, ki)
+	}
+	return out
+}
+
+// Prune deletes keys whose tokens have all expired.
+func (kr *Keyring) Prune(ctx context.Context) error {
+	_, err := kr.store.DeleteKeysRetiredBefore(ctx, kr.o.Now().Add(-kr.o.TokenLifetime))
+	if err != nil {
+		return err
+	}
+	return kr.Sync(ctx)
+}
+
+var errNoSigner = errors.New("auth: no signing key is active")

@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// LiveSessions returns the user's sessions that can still be refreshed,
+// newest first.
+func (s *Service) LiveSessions(ctx context.Context, userID int64) ([]jwtgate.Session, error) {
+	all, err := s.store.SessionsByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: sessions: %w", err)
+	}
+	now := s.o.Now()
+	live := all[:0]
+	for _, sess := range all {
+		if sess.Live(now) && now.Sub(sess.LastUsedAt) <= s.o.SessionIdleTTL {
+			live = append(live, sess)
+		}
+	}
+	return live, nil
+}
+
+// RevokeSession ends one of the user's own sessions. ErrNotFound if the
+// user has no live session with that id (another user's id included, so
+// ids cannot be probed).
+func (s *Service) RevokeSession(ctx context.Context, userID int64, sid string) error {
+	now := s.o.Now()
+	ids, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{ID: sid, UserID: userID}, now, s.revocationExpiry(now))
+	if err != nil {
+		return fmt.Errorf("auth: revoke session: %w", err)
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("auth: session: %w", jwtgate.ErrNotFound)
+	}
+	return s.revs.Sync(ctx)
+}
+
+// RevokeUserSessions ends every session of the named user (an admin or CLI
+// action) and returns how many were live.
+func (s *Service) RevokeUserSessions(ctx context.Context, name string) (int, error) {
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	return s.revokeAll(ctx, u.ID, "")
+}
+
+func (s *Service) revokeAll(ctx context.Context, userID int64, except string) (int, error) {
+	now := s.o.Now()
+	ids, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{UserID: userID, ExceptID: except}, now, s.revocationExpiry(now))
+	if err != nil {
+		return 0, fmt.Errorf("auth: revoke sessions: %w", err)
+	}
+	if err := s.revs.Sync(ctx); err != nil {
+		return len(ids), err
+	}
+	return len(ids), nil
+}
+
+// ChangePassword sets a new password for the token's user after checking
+// the current one, and ends the user's other sessions (the one making the
+// change stays). A wrong current password is ErrBadCredentials; an invalid
+// new one ErrInvalid.
+func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, next string) error {
+	if err := jwtgate.ValidatePassword(next, MinPasswordLen); err != nil {
+		return err
+	}
+	if len(current) > jwtgate.MaxPasswordLen {
+		return jwtgate.ErrBadCredentials
+	}
+	u, err := s.store.UserByID(ctx, c.UserID)
+	if errors.Is(err, jwtgate.ErrNotFound) {
+		return jwtgate.ErrUnauthenticated
+	} else if err != nil {
+		return fmt.Errorf("auth: change password: %w", err)
+	}
+	ok, _, err := s.check(ctx, u.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return jwtgate.ErrBadCredentials
+	}
+	h, err := s.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPasswordHash(ctx, u.ID, h, s.o.Now()); err != nil {
+		return fmt.Errorf("auth: change password: %w", err)
+	}
+	_, err = s.revokeAll(ctx, u.ID, c.SessionID)
+	return err
+}
+
+// SetDisabled disables (ending every session at once) or enables the named
+// user.
+func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) error {
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	if err := s.store.SetDisabled(ctx, u.ID, disabled, s.o.Now()); err != nil {
+		return fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	if disabled {
+		_, err = s.revokeAll(ctx, u.ID, "")
+	}
+	return err
+}
+
+// DeleteUser revokes the named user's sessions, so their access tokens die
+// everywhere, then deletes the user.
+func (s *Service) DeleteUser(ctx context.Context, name string) error {
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	if _, err := s.revokeAll(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return fmt.Errorf("auth: delete user %q: %w", name, err)
+	}
+	return nil
+}
+
+// Maintain keeps the instance fresh until ctx ends: every interval it pulls
+// new revocations and keys from the store (how changes made on other
+// instances arrive); every minute it prunes expired feed entries and keys,
+// and, when rotateEvery is set, rotates the signing key on schedule.
+func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEvery time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	lastChores := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.revs.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("revocation sync failed", "err", err)
+		}
+		if kr == nil {
+			continue
+		}
+		if err := kr.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("key sync failed", "err", err)
+		}
+		if time.Since(lastChores) < time.Minute {
+			continue
+		}
+		lastChores = time.Now()
+		now := s.o.Now()
+		if _, err := s.store.PruneRevocations(ctx, now.Add(-time.Minute)); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("revocation prune failed", "err", err)
+		}
+		if err := kr.Prune(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.Warn("key prune failed", "err", err)
+		}
+		if rotateEvery > 0 {
+			rotated, err := kr.RotateIfOlder(ctx, rotateEvery)
+			if err != nil && ctx.Err() == nil {
+				s.o.Logger.Warn("scheduled key rotation failed", "err", err)
+			} else if rotated {
+				s.o.Logger.Info("signing key rotated on schedule")
+			}
+		}
+	}
+}
