@@ -40,8 +40,8 @@ const (
 	maxMemory     = 1 << 18 // KiB (256 MiB, 13× OWASP's minimum)
 	maxTime       = 16
 	maxBcryptCost = 14
-	maxKeyLen  = 128
-	maxSaltLen = 64
+	maxKeyLen     = 128
+	maxSaltLen    = 64
 )
 
 // Hash returns the PHC string of pw under p:
