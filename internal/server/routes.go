@@ -9,7 +9,7 @@ import (
 // admin role; the rest are public. Anything not listed falls to the
 // catch-all, which answers 401 without a token and 404 with one, as the
 // tutorial's middleware did.
-func addRoutes(mux *http.ServeMux, d Deps, ck cookies, o Options) {
+func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	authed := requireAuth(d.Auth, ck)
 	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
 	log, svc := d.Logger, d.Auth
@@ -43,4 +43,10 @@ func addRoutes(mux *http.ServeMux, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /readyz", handleReadyz(d.Ready))
 
 	mux.Handle("/", authed(handleNotFound()))
+}
+
+// handler is the part of *http.ServeMux addRoutes uses; tests record the
+// patterns through it.
+type handler interface {
+	Handle(pattern string, h http.Handler)
 }
