@@ -45,6 +45,7 @@ type Store interface {
 	SessionStore
 	KeyStore
 	RevocationStore
+	AuditStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

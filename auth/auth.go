@@ -25,6 +25,7 @@ type Store interface {
 	jwtgate.SessionStore
 	jwtgate.RevocationStore
 	jwtgate.KeyStore
+	jwtgate.AuditStore
 }
 
 // Defaults for Options left zero.

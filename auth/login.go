@@ -52,21 +52,34 @@ func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if u != nil {
 		hash = u.PasswordHash
 	}
+	ctx = WithClient(ctx, c)
 	ok, rehash, err := s.check(ctx, hash, pw)
 	if err != nil {
 		if errors.Is(err, password.ErrMalformed) {
-			s.o.Logger.Error("stored password hash is malformed", "user_id", u.ID)
+			s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSecurityWarning, UserID: u.ID, Name: u.Name, Detail: "stored password hash is malformed"})
 			return nil, jwtgate.ErrBadCredentials
 		}
 		return nil, err
 	}
-	if u == nil || !ok || u.Disabled {
+	switch {
+	case u == nil:
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, Detail: "unknown user"})
+		return nil, jwtgate.ErrBadCredentials
+	case !ok:
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong password"})
+		return nil, jwtgate.ErrBadCredentials
+	case u.Disabled:
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "account disabled"})
 		return nil, jwtgate.ErrBadCredentials
 	}
 	if rehash {
 		s.upgradeHash(ctx, u, pw)
 	}
-	return s.startSession(ctx, u, c)
+	tok, err := s.startSession(ctx, u, c)
+	if err == nil {
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginSucceeded, UserID: u.ID, Name: u.Name, Detail: "sid " + tok.Claims.SessionID})
+	}
+	return tok, err
 }
 
 // check runs password.Check under the hashing limiter.
@@ -105,7 +118,7 @@ func (s *Service) upgradeHash(ctx context.Context, u *jwtgate.User, pw string) {
 		s.o.Logger.Warn("password rehash failed", "user_id", u.ID, "err", err)
 		return
 	}
-	s.o.Logger.Info("password rehashed with current parameters", "user_id", u.ID)
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordRehashed, UserID: u.ID, Name: u.Name, Detail: "rehashed with current parameters"})
 }
 
 func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (*Tokens, error) {
@@ -201,6 +214,7 @@ func (s *Service) Logout(ctx context.Context, c *token.Claims) error {
 	default:
 		return nil
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLogout, UserID: c.UserID, Name: c.Name, Detail: "sid " + c.SessionID})
 	return s.revs.Sync(ctx)
 }
 

@@ -111,8 +111,8 @@ func (s *Service) Refresh(ctx context.Context, raw string, c Client) (*Tokens, e
 		return nil, fmt.Errorf("auth: revoke session after refresh reuse: %w", err)
 	}
 	_ = s.revs.Sync(ctx)
-	s.o.Logger.Warn("refresh token reuse detected; session revoked",
-		"user_id", u.ID, "sid", sess.ID, "revoked", len(ids), "spent_ago", now.Sub(spent).Round(time.Millisecond), "ip", c.IP)
+	s.audit(WithClient(ctx, c), jwtgate.AuditEvent{Type: jwtgate.EventRefreshReused, UserID: u.ID, Name: u.Name,
+		Detail: fmt.Sprintf("sid %s revoked (%d); token spent %s earlier", sess.ID, len(ids), now.Sub(spent).Round(time.Millisecond))})
 	return nil, ErrRefreshReused
 }
 

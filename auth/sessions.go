@@ -39,6 +39,7 @@ func (s *Service) RevokeSession(ctx context.Context, userID int64, sid string) e
 	if len(ids) == 0 {
 		return fmt.Errorf("auth: session: %w", jwtgate.ErrNotFound)
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSessionRevoked, UserID: userID, Detail: "sid " + sid})
 	return s.revs.Sync(ctx)
 }
 
@@ -49,7 +50,11 @@ func (s *Service) RevokeUserSessions(ctx context.Context, name string) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("auth: user %q: %w", name, err)
 	}
-	return s.revokeAll(ctx, u.ID, "")
+	n, err := s.revokeAll(ctx, u.ID, "")
+	if err == nil {
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSessionsRevoked, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d sessions", n)})
+	}
+	return n, err
 }
 
 func (s *Service) revokeAll(ctx context.Context, userID int64, except string) (int, error) {
@@ -95,7 +100,8 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 	if err := s.store.SetPasswordHash(ctx, u.ID, h, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: change password: %w", err)
 	}
-	_, err = s.revokeAll(ctx, u.ID, c.SessionID)
+	n, err := s.revokeAll(ctx, u.ID, c.SessionID)
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordChanged, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d other sessions revoked", n)})
 	return err
 }
 
@@ -109,9 +115,12 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) e
 	if err := s.store.SetDisabled(ctx, u.ID, disabled, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: user %q: %w", name, err)
 	}
+	typ := jwtgate.EventUserEnabled
 	if disabled {
+		typ = jwtgate.EventUserDisabled
 		_, err = s.revokeAll(ctx, u.ID, "")
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: typ, UserID: u.ID, Name: u.Name})
 	return err
 }
 
@@ -128,7 +137,18 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
 		return fmt.Errorf("auth: delete user %q: %w", name, err)
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserDeleted, UserID: u.ID, Name: u.Name})
 	return nil
+}
+
+// RotateKey rotates the signing key (see Keyring.Rotate) and audits it.
+func (s *Service) RotateKey(ctx context.Context, kr *Keyring) (*jwtgate.Key, error) {
+	k, err := kr.Rotate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventKeyRotated, Detail: fmt.Sprintf("new %s key %s signs from %s", k.Alg, k.ID, k.ActivatesAt.Format(time.RFC3339))})
+	return k, nil
 }
 
 // Maintain keeps the instance fresh until ctx ends: every interval it pulls
@@ -170,7 +190,7 @@ func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEve
 			if err != nil && ctx.Err() == nil {
 				s.o.Logger.Warn("scheduled key rotation failed", "err", err)
 			} else if rotated {
-				s.o.Logger.Info("signing key rotated on schedule")
+				s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventKeyRotated, Detail: "scheduled rotation"})
 			}
 		}
 	}

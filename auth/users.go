@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jwtgate/jwtgate"
 )
@@ -28,6 +29,7 @@ func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []strin
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("auth: create user: %w", err)
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: "roles " + strings.Join(roles, ",")})
 	return u, nil
 }
 
@@ -47,6 +49,7 @@ func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 	if err := s.store.SetPasswordHash(ctx, u.ID, h, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordReset, UserID: u.ID, Name: u.Name})
 	return nil
 }
 
@@ -75,6 +78,9 @@ func (s *Service) Bootstrap(ctx context.Context, pw string, demo bool) (created 
 	created, err = s.store.CreateFirstUser(ctx, u)
 	if err != nil {
 		return false, "", fmt.Errorf("auth: bootstrap admin: %w", err)
+	}
+	if created {
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: "first admin"})
 	}
 	return created, pw, nil
 }

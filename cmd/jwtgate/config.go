@@ -31,6 +31,7 @@ var allFlagNames = []string{
 	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
 	"key-publish-delay", "key-rotation-interval",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
+	"user", "type", "limit",
 }
 
 // environment is the merged view of settings from the process environment

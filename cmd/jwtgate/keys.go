@@ -76,7 +76,11 @@ func runKeys(c cmdIO, args []string) error {
 		return err
 	}
 	if sub == "rotate" {
-		k, err := kr.Rotate(c.ctx)
+		svc, err := auth.New(c.ctx, store, nil, auth.Options{})
+		if err != nil {
+			return err
+		}
+		k, err := svc.RotateKey(c.ctx, kr)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func exitCode(err error) int {
 // because unknown JWTGATE_* settings must be found and refused).
 func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, rest = args[0], args[1:]
 	}
 	io := cmdIO{ctx: ctx, env: env, dotenv: ".env", stdin: stdin, stdout: stdout, stderr: stderr}
@@ -44,6 +44,8 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 		return runKeys(io, rest)
 	case "sessions":
 		return runSessions(io, rest)
+	case "audit":
+		return runAudit(io, rest)
 	case "migrate":
 		return runMigrate(io, rest)
 	case "version":
@@ -75,6 +77,7 @@ Usage:
   jwtgate user disable|enable|delete NAME
   jwtgate keys list|rotate             signing keys (rotation publishes first, signs later)
   jwtgate sessions list|revoke USER    a user's sessions; revoke ends them everywhere
+  jwtgate audit [--user U] [--type T]  recent audit events
   jwtgate migrate                      apply database migrations and print the schema version
   jwtgate version                      print the version
 

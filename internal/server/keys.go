@@ -81,7 +81,7 @@ func handleListKeys(kr *auth.Keyring) http.Handler {
 
 // handleRotateKey starts a key rotation: the new key is published now and
 // signs after the publish delay.
-func handleRotateKey(logger *slog.Logger, kr *auth.Keyring) http.Handler {
+func handleRotateKey(logger *slog.Logger, svc *auth.Service, kr *auth.Keyring) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if kr == nil {
 			writeError(w, http.StatusConflict, "shared_secret", "tokens are signed with a shared secret; there is no key to rotate")
@@ -89,12 +89,11 @@ func handleRotateKey(logger *slog.Logger, kr *auth.Keyring) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		k, err := kr.Rotate(ctx)
+		k, err := svc.RotateKey(ctx, kr)
 		if err != nil {
 			writeServiceError(w, logger, err)
 			return
 		}
-		logger.Info("signing key rotated", "kid", k.ID, "activates_at", k.ActivatesAt, "by", ClaimsFrom(r.Context()).UserID)
 		writeJSON(w, http.StatusCreated, map[string]any{"kid": k.ID, "alg": k.Alg, "activates_at": k.ActivatesAt})
 	})
 }

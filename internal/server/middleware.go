@@ -65,7 +65,8 @@ func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler 
 				unauthorized(w, "invalid_token")
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey, claims)))
+			ctx := auth.WithActor(context.WithValue(r.Context(), claimsKey, claims), claims.UserID)
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -167,6 +168,8 @@ func logRequests(next http.Handler, logger *slog.Logger) http.Handler {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
+		// The origin of the request, for audit events further in.
+		r = r.WithContext(auth.WithClient(r.Context(), auth.Client{IP: clientIP(r), UserAgent: r.UserAgent()}))
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK

@@ -16,12 +16,12 @@ type refreshRequest struct {
 // handleRefresh trades a refresh token (JSON body, or the browser's refresh
 // cookie when the body is empty) for a new access token and the rotated
 // refresh token.
-func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies, limit int64) http.Handler {
+func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var raw string
 		if r.ContentLength != 0 {
 			var req refreshRequest
-			if rerr := decodeJSON(w, r, limit, &req); rerr != nil {
+			if rerr := decodeJSON(r, &req); rerr != nil {
 				rerr.write(w)
 				return
 			}

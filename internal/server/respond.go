@@ -42,19 +42,21 @@ func badRequest(format string, a ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, code: "invalid_request", msg: fmt.Sprintf(format, a...)}
 }
 
-// decodeJSON reads a JSON object of at most limit bytes into v. It refuses,
+// decodeJSON reads a JSON object into v. It refuses,
 // with a 4xx requestError, bodies that are too large, not valid UTF-8 (Go's
 // decoder would silently replace bad bytes, so a name could change between
 // what the client sent and what is stored), not JSON, of the wrong types, or
 // followed by trailing data. Unknown fields are ignored, as the tutorial's
 // FastAPI model did.
-func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) *requestError {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+//
+// The byte cap itself is set on every request by limitBodies.
+func decodeJSON(r *http.Request, v any) *requestError {
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return &requestError{status: http.StatusRequestEntityTooLarge, code: "body_too_large",
-				msg: fmt.Sprintf("request body exceeds %d bytes", limit)}
+				msg: fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit)}
 		}
 		return badRequest("could not read request body")
 	}

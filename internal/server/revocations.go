@@ -56,7 +56,6 @@ func handleRevokeUserSessions(logger *slog.Logger, svc *auth.Service) http.Handl
 			writeServiceError(w, logger, err)
 			return
 		}
-		logger.Info("admin revoked user sessions", "user", r.PathValue("name"), "count", n, "by", ClaimsFrom(r.Context()).UserID)
 		writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
 	})
 }

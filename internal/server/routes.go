@@ -20,13 +20,13 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /assets/", handleAssets())
 
 	// The tutorial's API, and the session around it.
-	mux.Handle("POST /login", handleLogin(log, svc, ck, o.MaxBodyBytes))
+	mux.Handle("POST /login", handleLogin(log, svc, ck))
 	mux.Handle("GET /user", authed(handleUser()))
-	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck, o.MaxBodyBytes))
+	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck))
 	mux.Handle("POST /logout", authed(handleLogout(log, svc, ck)))
 	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
-	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc, o.MaxBodyBytes)))
+	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc)))
 
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))
@@ -35,7 +35,8 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 
 	// Administration.
 	mux.Handle("GET /admin/keys", admin(handleListKeys(d.Keys)))
-	mux.Handle("POST /admin/keys/rotate", admin(handleRotateKey(log, d.Keys)))
+	mux.Handle("POST /admin/keys/rotate", admin(handleRotateKey(log, svc, d.Keys)))
+	mux.Handle("GET /admin/audit", admin(handleAudit(log, svc)))
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
 
 	// Operations (public).

@@ -57,7 +57,19 @@ func NewServer(d Deps, o Options) http.Handler {
 	h = securityHeaders(h, o.TLS)
 	h = recoverPanics(h, logger)
 	h = logRequests(h, logger)
+	h = limitBodies(h, o.MaxBodyBytes)
 	return h
+}
+
+// limitBodies caps every request body. It wraps the server's own
+// ResponseWriter, outermost: when a handler reads past the cap, net/http
+// then knows, answers without reading the rest and closes the connection
+// cleanly, so the client sees our 413 rather than a reset.
+func limitBodies(next http.Handler, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requestTimeout bounds handler work that talks to the store.

@@ -399,4 +399,3 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
-

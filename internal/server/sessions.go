@@ -51,7 +51,6 @@ func handleRevokeSession(logger *slog.Logger, svc *auth.Service) http.Handler {
 			writeServiceError(w, logger, err)
 			return
 		}
-		logger.Info("session revoked by its user", "user_id", c.UserID, "sid", r.PathValue("id"))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -63,10 +62,10 @@ type passwordRequest struct {
 
 // handleChangePassword sets a new password (the current one is required)
 // and ends the caller's other sessions.
-func handleChangePassword(logger *slog.Logger, svc *auth.Service, limit int64) http.Handler {
+func handleChangePassword(logger *slog.Logger, svc *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req passwordRequest
-		if rerr := decodeJSON(w, r, limit, &req); rerr != nil {
+		if rerr := decodeJSON(r, &req); rerr != nil {
 			rerr.write(w)
 			return
 		}
@@ -81,7 +80,6 @@ func handleChangePassword(logger *slog.Logger, svc *auth.Service, limit int64) h
 			writeServiceError(w, logger, err)
 			return
 		}
-		logger.Info("password changed", "user_id", c.UserID)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

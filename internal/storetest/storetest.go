@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "RotateKey", run: testRotateKey},
 		{name: "EnsureSecret", run: testEnsureSecret},
 
+		{name: "Audit", run: testAudit},
+
 		{name: "Times", run: testTimes},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// maxAuditPage caps one read of the audit log.
+const maxAuditPage = 1000
+
+// AppendAudit stores e and sets e.ID.
+func (db *DB) AppendAudit(ctx context.Context, e *jwtgate.AuditEvent) error {
+	err := db.db.QueryRowContext(ctx, `
+		INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		millis(e.At), e.Type, e.UserID, e.ActorID, e.Name, e.IP, e.UserAgent, e.Detail).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: append audit event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// Audit returns events matching f, newest first.
+func (db *DB) Audit(ctx context.Context, f jwtgate.AuditFilter) ([]jwtgate.AuditEvent, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > maxAuditPage {
+		limit = maxAuditPage
+	}
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, at, type, user_id, actor_id, name, ip, user_agent, detail FROM audit_events
+		WHERE (? = 0 OR id < ?) AND (? = 0 OR user_id = ?) AND (? = '' OR type = ?)
+		ORDER BY id DESC LIMIT ?`,
+		f.BeforeID, f.BeforeID, f.UserID, f.UserID, f.Type, f.Type, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: audit: %w", err)
+	}
+	defer rows.Close()
+	var out []jwtgate.AuditEvent
+	for rows.Next() {
+		var e jwtgate.AuditEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.ActorID, &e.Name, &e.IP, &e.UserAgent, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: audit: %w", err)
+		}
+		e.At = fromMillis(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: audit: %w", err)
+	}
+	return out, nil
+}
