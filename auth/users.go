@@ -84,3 +84,12 @@ func (s *Service) Bootstrap(ctx context.Context, pw string, demo bool) (created 
 	}
 	return created, pw, nil
 }
+
+// ListUsers returns every user, ordered by id.
+func (s *Service) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list users: %w", err)
+	}
+	return users, nil
+}

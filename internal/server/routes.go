@@ -37,6 +37,12 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /admin/keys", admin(handleListKeys(d.Keys)))
 	mux.Handle("POST /admin/keys/rotate", admin(handleRotateKey(log, svc, d.Keys)))
 	mux.Handle("GET /admin/audit", admin(handleAudit(log, svc)))
+	mux.Handle("GET /admin/users", admin(handleListUsers(log, svc)))
+	mux.Handle("POST /admin/users", admin(handleCreateUser(log, svc)))
+	mux.Handle("POST /admin/users/{name}/disable", admin(handleUserAction(log, svc, "disable")))
+	mux.Handle("POST /admin/users/{name}/enable", admin(handleUserAction(log, svc, "enable")))
+	mux.Handle("POST /admin/users/{name}/password", admin(handleUserAction(log, svc, "password")))
+	mux.Handle("DELETE /admin/users/{name}", admin(handleUserAction(log, svc, "delete")))
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
 
 	// Operations (public).

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+func TestAdminUsers(t *testing.T) {
+	f := newFixture(t, Options{})
+	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
+	alice := f.loginFull(t, "alice", "alice-pass")["token"].(string)
+	audits := func() int {
+		ev, err := f.svc.Audit(context.Background(), jwtgate.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ev)
+	}
+	tests := []struct {
+		name, method, path, body string
+		want                     int
+		audited                  bool // the action must add an audit event
+	}{
+		{"create", "POST", "/admin/users", `{"name":"carol","password":"carol-pass","roles":["dev"]}`, 201, true},
+		{"create duplicate", "POST", "/admin/users", `{"name":"Carol","password":"carol-pass"}`, 409, false},
+		{"create short password", "POST", "/admin/users", `{"name":"dave","password":"x"}`, 400, false},
+		{"create bad role", "POST", "/admin/users", `{"name":"dave","password":"long-enough","roles":["Root!"]}`, 400, false},
+		{"create bad name", "POST", "/admin/users", "{\"name\":\"a\\u0000b\",\"password\":\"long-enough\"}", 400, false},
+		{"create wrong type", "POST", "/admin/users", `{"name":["x"],"password":"long-enough"}`, 400, false},
+		{"disable", "POST", "/admin/users/alice/disable", ``, 204, true},
+		{"disable unknown", "POST", "/admin/users/nobody/disable", ``, 404, false},
+		{"disable self", "POST", "/admin/users/ADMIN/disable", ``, 409, false},
+		{"delete self", "DELETE", "/admin/users/admin", ``, 409, false},
+		{"enable", "POST", "/admin/users/alice/enable", ``, 204, true},
+		{"reset password", "POST", "/admin/users/alice/password", `{"password":"reset-pass-1"}`, 204, true},
+		{"reset password short", "POST", "/admin/users/alice/password", `{"password":"x"}`, 400, false},
+		{"delete", "DELETE", "/admin/users/carol", ``, 204, true},
+		{"delete again", "DELETE", "/admin/users/carol", ``, 404, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := audits()
+			r := f.do(bearer(tt.method, tt.path, admin, tt.body))
+			if r.code != tt.want {
+				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.code, r.body, tt.want)
+			}
+			after := audits()
+			if tt.audited && after <= before {
+				t.Errorf("%s %s left no audit event", tt.method, tt.path)
+			}
+			if !tt.audited && after != before {
+				t.Errorf("refused %s %s added %d audit events", tt.method, tt.path, after-before)
+			}
+		})
+	}
+	// The disable ended alice's session; the reset password works.
+	if r := f.do(bearer("GET", "/user", alice, "")); r.code != 401 {
+		t.Errorf("alice's token after disable = %d, want 401", r.code)
+	}
+	f.loginFull(t, "alice", "reset-pass-1")
+	events, _ := f.svc.Audit(context.Background(), jwtgate.AuditFilter{Type: jwtgate.EventUserDisabled})
+	if len(events) != 1 || events[0].ActorID == 0 || events[0].Name != "alice" {
+		t.Errorf("disable audit = %+v, want alice with the admin as actor", events)
+	}
+	r := f.do(bearer("GET", "/admin/users?q=LI&limit=10", admin, ""))
+	if r.code != 200 || !strings.Contains(string(r.body), `"name":"alice"`) || strings.Contains(string(r.body), `"name":"admin"`) || r.json(t)["total"] != float64(1) {
+		t.Errorf("GET /admin/users?q=LI = %d %s", r.code, r.body)
+	}
+	r = f.do(bearer("GET", "/admin/audit?limit=5", admin, ""))
+	if r.code != 200 || !strings.Contains(string(r.body), `"type":"user.deleted"`) || strings.Contains(string(r.body), "reset-pass-1") {
+		t.Errorf("GET /admin/audit = %d %s", r.code, r.body)
+	}
+	for _, bad := range []string{"limit=0", "limit=x", "offset=-1"} {
+		if r := f.do(bearer("GET", "/admin/users?"+bad, admin, "")); r.code != 400 {
+			t.Errorf("GET /admin/users?%s = %d, want 400", bad, r.code)
+		}
+	}
+}
