@@ -62,3 +62,32 @@ func FuzzLoginBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRefreshBody: any body sent to /token/refresh gets 200 (only when it
+// carries an issued refresh token), 400, 401 or 413: never a 5xx.
+func FuzzRefreshBody(f *testing.F) {
+	fx := newFixture(f, Options{MaxBodyBytes: 4096})
+	issued := fx.loginFull(f, "alice", "alice-pass")["refresh_token"].(string)
+	for _, s := range []string{
+		`{"refresh_token":"` + issued + `"}`,
+		`{"refresh_token":""}`, `{"refresh_token":null}`, `{"refresh_token":5}`, `{}`, `[]`, "\xff",
+		`{"refresh_token":"` + strings.Repeat("A", 43) + `"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := fx.do(httptest.NewRequest("POST", "/token/refresh", bytes.NewReader(body)))
+		switch r.code {
+		case 200:
+			if !bytes.Contains(body, []byte(issued[:20])) && !bytes.Contains(body, []byte(`\u`)) {
+				t.Fatalf("refresh succeeded without an issued token: %q", body)
+			}
+		case 400, 401, 413:
+			if r.json(t)["error"] == nil {
+				t.Fatalf("%d without an error code: %s", r.code, r.body)
+			}
+		default:
+			t.Fatalf("POST /token/refresh %q = %d %s", body, r.code, r.body)
+		}
+	})
+}

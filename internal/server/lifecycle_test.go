@@ -11,7 +11,7 @@ import (
 )
 
 // loginFull returns the whole login response.
-func (f *fixture) loginFull(t *testing.T, name, pw string) map[string]any {
+func (f *fixture) loginFull(t testing.TB, name, pw string) map[string]any {
 	t.Helper()
 	r := f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"`+name+`","password":"`+pw+`"}`)))
 	if r.code != 200 {
