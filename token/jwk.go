@@ -19,8 +19,8 @@ import (
 // making a verifier spend memory or CPU on its document.
 const (
 	MaxJWKSLen  = 1 << 20 // bytes
-	MaxJWKSKeys = 100
-	MaxKIDLen   = 256 // bytes; longer kids are skipped (they end up in logs)
+	maxJWKSKeys = 100
+	maxKIDLen   = 256 // bytes; longer kids are skipped (they end up in logs)
 )
 
 // ErrSecretNotPublishable is returned by JWK for an HS256 shared secret: a
@@ -68,15 +68,16 @@ func MarshalJWKS(keys []*Key) ([]byte, error) {
 // EdDSA, ES256 or RS256. It is meant for untrusted input (a document fetched
 // from the network).
 //
-// It fails on documents that are not a JWK Set: larger than MaxJWKSLen, not
-// JSON, duplicate member names, no "keys" array, more than MaxJWKSKeys
-// entries, or two usable keys with the same kid (a token's kid would not say
-// which one it means).
+// It fails on documents that are not a JWK Set (larger than MaxJWKSLen, not
+// JSON, duplicate member names, no "keys" array, more than 100 entries) and
+// on two usable keys with the same kid, since a token's kid would not say
+// which one it means.
 //
 // Within a valid document it skips, silently, every key it cannot or must not
-// use, as RFC 7517 section 5 recommends: an unknown kty, crv or alg; a "use"
+// use, as RFC 7517 section 5 recommends, so one odd key cannot take the
+// others down with it: an unknown kty, crv or alg; a "use"
 // other than "sig" or "key_ops" without "verify"; no kid or a kid longer than
-// MaxKIDLen; any private member (d, p, q, dp, dq, qi, oth, priv); every
+// 256 bytes; any private member (d, p, q, dp, dq, qi, oth, priv); every
 // symmetric (oct) key, so a published secret can never become an HS256 key;
 // RSA keys outside 2048 to 4096 bits; EC keys not on P-256; an "alg" that
 // does not fit the key type. Without "alg", Ed25519 keys pin EdDSA, P-256 keys
@@ -103,8 +104,8 @@ func parseJWKS(data []byte) (keys []*Key, skipped []error, err error) {
 	if set.Keys == nil {
 		return nil, nil, errors.New(`token: JWKS has no "keys" array`)
 	}
-	if n := len(*set.Keys); n > MaxJWKSKeys {
-		return nil, nil, fmt.Errorf("token: JWKS has %d keys, limit %d", n, MaxJWKSKeys)
+	if n := len(*set.Keys); n > maxJWKSKeys {
+		return nil, nil, fmt.Errorf("token: JWKS has %d keys, limit %d", n, maxJWKSKeys)
 	}
 	seen := make(map[string]bool)
 	for i, raw := range *set.Keys {
@@ -162,8 +163,8 @@ func parseJWK(raw []byte) (*Key, error) {
 	if kid == "" {
 		return nil, errors.New("no kid")
 	}
-	if len(kid) > MaxKIDLen {
-		return nil, fmt.Errorf("kid is %d bytes, limit %d", len(kid), MaxKIDLen)
+	if len(kid) > maxKIDLen {
+		return nil, fmt.Errorf("kid is %d bytes, limit %d", len(kid), maxKIDLen)
 	}
 	use, err := str("use")
 	if err != nil {
@@ -232,9 +233,10 @@ func parseJWK(raw []byte) (*Key, error) {
 	}
 	switch p := jwk.Key.(type) {
 	case *rsa.PublicKey:
-		// go-jose refuses moduli over jose.MaxRSAModulusBits (4096).
-		if n := p.N.BitLen(); n < 2048 {
-			return nil, fmt.Errorf("RSA key of %d bits, need at least 2048", n)
+		// Larger moduli only cost verifiers CPU; go-jose's own bound is a
+		// global any program may raise, so keep ours here.
+		if n := p.N.BitLen(); n < 2048 || n > 4096 {
+			return nil, fmt.Errorf("RSA key of %d bits, want 2048 to 4096", n)
 		}
 		if p.E < 3 || p.E%2 == 0 {
 			return nil, fmt.Errorf("RSA exponent %d is not an odd number of at least 3", p.E)
