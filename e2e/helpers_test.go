@@ -170,3 +170,5 @@ func pythonWithPyJWT() string {
 	}
 	return ""
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
