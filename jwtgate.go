@@ -24,4 +24,7 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrBusy means the server is shedding load (the password-hashing queue is full).
 	ErrBusy = errors.New("server busy")
+	// ErrThrottled means too many failed logins from this account or client;
+	// the wrapping error says how long to wait.
+	ErrThrottled = errors.New("too many failed attempts")
 )

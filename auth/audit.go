@@ -26,6 +26,9 @@ func WithActor(ctx context.Context, userID int64) context.Context {
 	return context.WithValue(ctx, actorKey, userID)
 }
 
+// ClientFrom returns the request origin WithClient stored (zero if none).
+func ClientFrom(ctx context.Context) Client { return clientFrom(ctx) }
+
 func clientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey).(Client)
 	return c

@@ -16,6 +16,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/internal/seal"
+	"github.com/jwtgate/jwtgate/internal/throttle"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -58,6 +59,10 @@ type Options struct {
 	Limiter *password.Limiter
 	// Revocations is the instance's revocation set; nil means a new one.
 	Revocations *Revocations
+	// AccountLimiter and IPLimiter throttle failed logins per account name
+	// and per client address; nil means in-memory ones with the default
+	// policies.
+	AccountLimiter, IPLimiter throttle.Limiter
 	// Sealer seals the refresh-token key at rest; nil stores it plain.
 	Sealer *seal.Sealer
 	Now    func() time.Time
@@ -104,6 +109,12 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	}
 	if o.Revocations == nil {
 		o.Revocations = NewRevocations(store, o.Now)
+	}
+	if o.AccountLimiter == nil {
+		o.AccountLimiter = throttle.NewMemory(throttle.DefaultAccountPolicy, o.Now)
+	}
+	if o.IPLimiter == nil {
+		o.IPLimiter = throttle.NewMemory(throttle.DefaultIPPolicy, o.Now)
 	}
 	dummy, err := password.Hash(randomPassword(), o.Hash)
 	if err != nil {

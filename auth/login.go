@@ -44,6 +44,11 @@ func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if len(pw) > jwtgate.MaxPasswordLen {
 		return nil, fmt.Errorf("%w: password is longer than %d bytes", jwtgate.ErrInvalid, jwtgate.MaxPasswordLen)
 	}
+	ctx = WithClient(ctx, c)
+	account, addr := throttleKeys(name, c.IP)
+	if err := s.throttleCheck(ctx, account, addr); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserByName(ctx, name)
 	if err != nil && !errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, fmt.Errorf("auth: login: %w", err)
@@ -52,7 +57,6 @@ func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ctx = WithClient(ctx, c)
 	ok, rehash, err := s.check(ctx, hash, pw)
 	if err != nil {
 		if errors.Is(err, password.ErrMalformed) {
@@ -61,16 +65,22 @@ func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens
 		}
 		return nil, err
 	}
+	var failed *jwtgate.AuditEvent
 	switch {
 	case u == nil:
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, Detail: "unknown user"})
-		return nil, jwtgate.ErrBadCredentials
+		failed = &jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, Detail: "unknown user"}
 	case !ok:
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong password"})
-		return nil, jwtgate.ErrBadCredentials
+		failed = &jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong password"}
 	case u.Disabled:
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "account disabled"})
+		failed = &jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "account disabled"}
+	}
+	if failed != nil {
+		s.audit(ctx, *failed)
+		s.throttleFail(ctx, account, addr, jwtgate.AuditEvent{UserID: failed.UserID, Name: failed.Name})
 		return nil, jwtgate.ErrBadCredentials
+	}
+	if err := s.o.AccountLimiter.Reset(context.WithoutCancel(ctx), account); err != nil {
+		s.o.Logger.Error("throttle: reset after login", "err", err)
 	}
 	if rehash {
 		s.upgradeHash(ctx, u, pw)

@@ -86,11 +86,19 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 	} else if err != nil {
 		return fmt.Errorf("auth: change password: %w", err)
 	}
+	// Guessing the current password from a stolen session is throttled
+	// like a login.
+	account, addr := throttleKeys(u.Name, clientFrom(ctx).IP)
+	if err := s.throttleCheck(ctx, account, addr); err != nil {
+		return err
+	}
 	ok, _, err := s.check(ctx, u.PasswordHash, current)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong current password on password change"})
+		s.throttleFail(ctx, account, addr, jwtgate.AuditEvent{UserID: u.ID, Name: u.Name})
 		return jwtgate.ErrBadCredentials
 	}
 	h, err := s.hash(ctx, next)

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/server"
+	"github.com/jwtgate/jwtgate/internal/throttle"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -26,6 +28,8 @@ type serveConfig struct {
 	signingAlg                 string
 	demo                       bool
 	tlsCert, tlsKey            string
+	trustedProxies             string
+	account, ip                throttle.Policy
 	logLevel                   slog.Level
 	secret                     string // env only
 	adminPassword              string // env only
@@ -46,6 +50,10 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	fs.DurationVar(&cfg.rotateEvery, "key-rotation-interval", 0, "rotate the signing key automatically this often (0: only by hand)")
 	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
 	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
+	fs.IntVar(&cfg.account.MaxFailures, "login-max-failures", throttle.DefaultAccountPolicy.MaxFailures, "failed logins per account within --login-window before it must wait (per client address: 4× this)")
+	fs.DurationVar(&cfg.account.Window, "login-window", throttle.DefaultAccountPolicy.Window, "how long a failed login counts")
+	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
@@ -88,6 +96,15 @@ func (cfg *serveConfig) validate() error {
 	}
 	if cfg.rotateEvery < 0 || (cfg.rotateEvery > 0 && cfg.rotateEvery < cfg.publishDelay+cfg.accessTTL) {
 		return configErr("invalid --key-rotation-interval %s: must be 0 or at least --key-publish-delay + --access-ttl", cfg.rotateEvery)
+	}
+	cfg.account.MaxBan = max(throttle.DefaultAccountPolicy.MaxBan, cfg.account.BanTime)
+	if err := cfg.account.Validate(); err != nil {
+		return configErr("invalid --login-max-failures/--login-window/--login-ban-time: %v", err)
+	}
+	cfg.ip = cfg.account
+	cfg.ip.MaxFailures = 4 * cfg.account.MaxFailures
+	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
+		return configErr("invalid --trusted-proxies: %v", err)
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return configErr("invalid --tls-cert/--tls-key: set both or neither")
@@ -157,6 +174,8 @@ func runServe(c cmdIO, args []string) error {
 		Issuer: cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
+		AccountLimiter: throttle.NewMemory(cfg.account, time.Now),
+		IPLimiter:      throttle.NewMemory(cfg.ip, time.Now),
 	})
 	if err != nil {
 		return err
@@ -168,12 +187,13 @@ func runServe(c cmdIO, args []string) error {
 		return err
 	}
 
+	trusted, _ := clientip.ParseTrusted(cfg.trustedProxies) // validated above
 	// Other instances' revocations and key rotations arrive through the
 	// store; pull them every second.
 	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
 
 	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping},
-		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer})
+		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted})
 	srv := &http.Server{
 		Handler: handler,
 		// Timeouts so a slow or idle client cannot hold a connection.

@@ -1,7 +1,12 @@
 package server
 
 import (
+	"math"
+	"strconv"
+	"time"
+
 	"errors"
+	"github.com/jwtgate/jwtgate/auth"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,6 +26,14 @@ func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
 		writeError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, jwtgate.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", "already exists")
+	case errors.Is(err, jwtgate.ErrThrottled):
+		wait := time.Second
+		var te *auth.ThrottledError
+		if errors.As(err, &te) {
+			wait = te.Wait
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		writeError(w, http.StatusTooManyRequests, "throttled", "too many failed attempts; retry later")
 	case errors.Is(err, jwtgate.ErrBusy):
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "busy", "server busy, retry shortly")

@@ -29,8 +29,8 @@ func FuzzBearerToken(f *testing.F) {
 	})
 }
 
-// FuzzLoginBody: any body gets 200 (only with the right credentials), 400
-// or 413, never a 5xx, and a refused body never changes the store.
+// FuzzLoginBody: any body gets 200 (only with the right credentials), 400,
+// 413 or 429 (throttled after many failures), never a 5xx, and a refused body never changes the store.
 func FuzzLoginBody(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"alice","password":"alice-pass"}`,
@@ -49,7 +49,7 @@ func FuzzLoginBody(f *testing.F) {
 			if !bytes.Contains(body, []byte("alice-pass")) && !bytes.Contains(body, []byte(`\u`)) {
 				t.Fatalf("login succeeded without the password: %q", body)
 			}
-		case 400, 413:
+		case 400, 413, 429:
 			if r.json(t)["error"] == nil {
 				t.Fatalf("%d without an error code: %s", r.code, r.body)
 			}

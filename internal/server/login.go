@@ -48,7 +48,7 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		tok, err := svc.Login(ctx, *req.Name, *req.Password, auth.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		tok, err := svc.Login(ctx, *req.Name, *req.Password, auth.ClientFrom(r.Context()))
 		switch {
 		case err == nil:
 		case errors.Is(err, jwtgate.ErrBadCredentials):

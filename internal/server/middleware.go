@@ -14,6 +14,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -162,21 +163,25 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // logRequests logs one line per request with a request id (also sent back
 // as X-Request-Id). It logs the path only: query strings and headers may
 // carry tokens.
-func logRequests(next http.Handler, logger *slog.Logger) http.Handler {
+func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
-		// The origin of the request, for audit events further in.
-		r = r.WithContext(auth.WithClient(r.Context(), auth.Client{IP: clientIP(r), UserAgent: r.UserAgent()}))
+		// The origin of the request, for throttling and audit events further in.
+		ip := ""
+		if a := ips.ClientIP(r); a.IsValid() {
+			ip = a.String()
+		}
+		r = r.WithContext(auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()}))
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("dur", time.Since(start)), slog.String("ip", clientIP(r)))
+			slog.Int("status", sw.status), slog.Duration("dur", time.Since(start)), slog.String("ip", ip))
 	})
 }
 
@@ -184,15 +189,4 @@ func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// clientIP is the peer address. Trusted-proxy handling of X-Forwarded-For
-// arrives with the brute-force work; until then forwarded headers are never
-// believed.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

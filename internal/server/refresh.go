@@ -38,7 +38,7 @@ func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies) http.Hand
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		tok, err := svc.Refresh(ctx, raw, auth.Client{IP: clientIP(r), UserAgent: r.UserAgent()})
+		tok, err := svc.Refresh(ctx, raw, auth.ClientFrom(r.Context()))
 		switch {
 		case err == nil:
 			writeTokens(w, svc, ck, tok)

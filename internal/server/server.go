@@ -4,7 +4,10 @@
 package server
 
 import (
+	"net/netip"
+
 	"context"
+	"github.com/jwtgate/jwtgate/internal/clientip"
 	"log/slog"
 	"net/http"
 	"time"
@@ -21,6 +24,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Issuer is the public base URL, for the discovery document.
 	Issuer string
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed
+	// when finding the client's address; none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Deps are what the handlers need. Each handler is given only its part.
@@ -56,7 +62,7 @@ func NewServer(d Deps, o Options) http.Handler {
 	h = cop.Handler(h)
 	h = securityHeaders(h, o.TLS)
 	h = recoverPanics(h, logger)
-	h = logRequests(h, logger)
+	h = logRequests(h, logger, clientip.New(o.TrustedProxies))
 	h = limitBodies(h, o.MaxBodyBytes)
 	return h
 }

@@ -266,12 +266,12 @@
     if (remaining <= leadFor(remaining) + MIN_DELAY_MS) {
       onRefreshTimer().then(() => {
         if (loggedInNow) {
-          loadSessions();
+          loadSessions().catch(() => {});
         }
       });
     } else {
       schedule();
-      loadSessions();
+      loadSessions().catch(() => {});
     }
   });
 
@@ -378,7 +378,7 @@
     showUser(user);
     noteExpiry(user);
     clearInterval(ticker);
-    ticker = setInterval(renderSessions, 30000);
+    ticker = setInterval(updateTimes, 30000);
   }
 
   function failed(text) {
@@ -481,21 +481,13 @@
     logoutError.replaceChildren();
     let done = false;
     try {
-      let res = await request("/logout", { method: "POST" });
-      if (res.status === 401) {
-        // The access token expired: renew it, then log out for real, so
-        // that the session ends on the server too.
-        const outcome = await refresh();
-        if (outcome === "ok") {
-          res = await request("/logout", { method: "POST" });
-        }
-        // "ended": the session was over anyway.
-        done = outcome === "ended" || res.ok || res.status === 401;
-      } else {
-        done = res.ok;
-      }
-    } catch {
-      done = false;
+      // If the access token has expired, api renews it and logs out for
+      // real, so that the session ends on the server too.
+      const res = await api("/logout", { method: "POST" });
+      done = res.ok;
+    } catch (err) {
+      // SessionEnded: the session was over anyway.
+      done = err instanceof SessionEnded;
     }
     if (done) {
       location.assign("/login");
@@ -701,6 +693,13 @@
       li.append(button);
     }
     return li;
+  }
+
+  // updateTimes rewrites the "last active 3 min ago" texts in place.
+  function updateTimes() {
+    for (const el of sessionsList.querySelectorAll("time.session-last")) {
+      el.textContent = `last active ${ago(el.dateTime)}`;
+    }
   }
 
   function renderSessions() {
@@ -912,6 +911,9 @@
     if (res.ok) {
       passwordForm.reset();
       notice(passwordDone, "check", "Your password was changed. Your other sessions were signed out.");
+      // The server ended the other sessions: show so at once, then check.
+      sessions = sessions.filter((s) => s.current);
+      renderSessions();
       loadSessions().catch(() => {});
       return;
     }
