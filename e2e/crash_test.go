@@ -26,7 +26,7 @@ func (s *Server) Kill(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.cmd.Wait()
+	<-s.done
 }
 
 // post sends a JSON request with an optional bearer token, without failing

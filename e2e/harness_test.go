@@ -57,6 +57,8 @@ type Server struct {
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	mu     sync.Mutex
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit error, once done
 }
 
 // Stderr returns what the process has written to stderr so far.
@@ -109,6 +111,8 @@ func StartServer(t *testing.T, dir string, args []string, env ...string) *Server
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.done = make(chan struct{})
+	go func() { s.err = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() { s.Stop(t) })
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -122,29 +126,30 @@ func StartServer(t *testing.T, dir string, args []string, env ...string) *Server
 		if time.Now().After(deadline) {
 			t.Fatalf("server did not become healthy: %v\nstderr:\n%s", err, s.Stderr())
 		}
-		if s.cmd.ProcessState != nil {
-			t.Fatalf("server exited early\nstderr:\n%s", s.Stderr())
+		select {
+		case <-s.done:
+			t.Fatalf("server exited early (%v)\nstderr:\n%s", s.err, s.Stderr())
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // Stop sends SIGTERM and waits (up to 10 s) for a graceful exit.
 func (s *Server) Stop(t *testing.T) {
-	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
-		return
+	select {
+	case <-s.done:
+		return // already gone (killed, or exited early and reported)
+	default:
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v\nstderr:\n%s", err, s.Stderr())
+	case <-s.done:
+		if s.err != nil {
+			t.Errorf("server exit after SIGTERM: %v\nstderr:\n%s", s.err, s.Stderr())
 		}
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-s.done
 		t.Errorf("server did not stop within 10s of SIGTERM")
 	}
 }

@@ -50,7 +50,7 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	fs.DurationVar(&cfg.rotateEvery, "key-rotation-interval", 0, "rotate the signing key automatically this often (0: only by hand)")
 	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
 	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
-	fs.IntVar(&cfg.account.MaxFailures, "login-max-failures", throttle.DefaultAccountPolicy.MaxFailures, "failed logins per account within --login-window before it must wait (per client address: 4× this)")
+	fs.IntVar(&cfg.account.MaxFailures, "login-max-failures", throttle.DefaultAccountPolicy.MaxFailures, "failed logins per account within --login-window before it must wait, 1 to 100 (per client address: 4× this, at most 100)")
 	fs.DurationVar(&cfg.account.Window, "login-window", throttle.DefaultAccountPolicy.Window, "how long a failed login counts")
 	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
@@ -102,7 +102,7 @@ func (cfg *serveConfig) validate() error {
 		return configErr("invalid --login-max-failures/--login-window/--login-ban-time: %v", err)
 	}
 	cfg.ip = cfg.account
-	cfg.ip.MaxFailures = 4 * cfg.account.MaxFailures
+	cfg.ip.MaxFailures = min(4*cfg.account.MaxFailures, 100)
 	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
 		return configErr("invalid --trusted-proxies: %v", err)
 	}
