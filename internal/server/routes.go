@@ -46,6 +46,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
 
 	// Operations (public).
+	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(d.Ready))
 
