@@ -65,8 +65,10 @@ type Options struct {
 	AccountLimiter, IPLimiter throttle.Limiter
 	// Sealer seals the refresh-token key at rest; nil stores it plain.
 	Sealer *seal.Sealer
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Observer counts outcomes for metrics; nil counts nothing.
+	Observer Observer
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Service applies jwtgate's rules. It is safe for concurrent use.
@@ -106,6 +108,9 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	if o.Revocations == nil {
 		o.Revocations = NewRevocations(store, o.Now)
@@ -162,6 +167,9 @@ func (s *Service) AccessTTL() time.Duration { return s.o.AccessTTL }
 
 // SessionIdleTTL is how long an unused session lives (the refresh cookie's lifetime).
 func (s *Service) SessionIdleTTL() time.Duration { return s.o.SessionIdleTTL }
+
+// HashQueue reports how many password hashes are running or waiting.
+func (s *Service) HashQueue() int { return s.o.Limiter.Waiting() }
 
 // Revocations is the service's revocation set, for the feed and for Sync.
 func (s *Service) Revocations() *Revocations { return s.revs }

@@ -35,6 +35,12 @@ type Tokens struct {
 // password-hash work. Malformed input returns ErrInvalid; a full hashing
 // queue returns ErrBusy.
 func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
+	tok, err := s.login(ctx, name, pw, c)
+	s.o.Observer.Login(loginOutcome(err))
+	return tok, err
+}
+
+func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
 	if s.keys == nil {
 		return nil, errors.New("auth: login needs signing keys")
 	}
@@ -94,7 +100,11 @@ func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens
 
 // check runs password.Check under the hashing limiter.
 func (s *Service) check(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
-	lerr := s.o.Limiter.Do(ctx, func() { ok, rehash, err = password.Check(hash, pw, s.o.Hash) })
+	lerr := s.o.Limiter.Do(ctx, func() {
+		start := time.Now()
+		ok, rehash, err = password.Check(hash, pw, s.o.Hash)
+		s.o.Observer.Hash(time.Since(start))
+	})
 	if lerr != nil {
 		return false, false, busy(lerr)
 	}
@@ -103,7 +113,11 @@ func (s *Service) check(ctx context.Context, hash, pw string) (ok, rehash bool, 
 
 // hash runs password.Hash under the hashing limiter.
 func (s *Service) hash(ctx context.Context, pw string) (h string, err error) {
-	lerr := s.o.Limiter.Do(ctx, func() { h, err = password.Hash(pw, s.o.Hash) })
+	lerr := s.o.Limiter.Do(ctx, func() {
+		start := time.Now()
+		h, err = password.Hash(pw, s.o.Hash)
+		s.o.Observer.Hash(time.Since(start))
+	})
 	if lerr != nil {
 		return "", busy(lerr)
 	}
@@ -192,6 +206,12 @@ var ErrRevoked = errors.New("token revoked")
 // and the revocation set. Errors wrap jwtgate.ErrUnauthenticated (and the
 // token package's reason, or ErrRevoked).
 func (s *Service) Verify(raw string) (*token.Claims, error) {
+	c, err := s.verify(raw)
+	s.o.Observer.Verification(verifyResult(err))
+	return c, err
+}
+
+func (s *Service) verify(raw string) (*token.Claims, error) {
 	if s.verifier == nil {
 		return nil, fmt.Errorf("%w: no verification key", jwtgate.ErrUnauthenticated)
 	}

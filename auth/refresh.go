@@ -64,26 +64,43 @@ func (s *Service) derive(raw, purpose string) []byte {
 // returned. Unknown or malformed tokens and ended sessions give
 // ErrInvalidGrant.
 func (s *Service) Refresh(ctx context.Context, raw string, c Client) (*Tokens, error) {
+	tok, grace, err := s.refresh(ctx, raw, c)
+	switch {
+	case grace:
+		s.o.Observer.Refresh("grace")
+	case err == nil:
+		s.o.Observer.Refresh("ok")
+	case errors.Is(err, ErrRefreshReused):
+		s.o.Observer.Refresh("reused")
+	default:
+		s.o.Observer.Refresh("invalid")
+	}
+	return tok, err
+}
+
+// refresh does Refresh's work and reports whether the answer came from the
+// grace window.
+func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, bool, error) {
 	if s.keys == nil {
-		return nil, errors.New("auth: refresh needs signing keys")
+		return nil, false, errors.New("auth: refresh needs signing keys")
 	}
 	if len(raw) != refreshLen {
-		return nil, ErrInvalidGrant
+		return nil, false, ErrInvalidGrant
 	}
 	if _, err := base64.RawURLEncoding.DecodeString(raw); err != nil {
-		return nil, ErrInvalidGrant
+		return nil, false, ErrInvalidGrant
 	}
 	hash := hashRefresh(raw)
 	rt, err := s.store.RefreshTokenByHash(ctx, hash)
 	if errors.Is(err, jwtgate.ErrNotFound) {
-		return nil, ErrInvalidGrant
+		return nil, false, ErrInvalidGrant
 	} else if err != nil {
-		return nil, fmt.Errorf("auth: refresh: %w", err)
+		return nil, false, fmt.Errorf("auth: refresh: %w", err)
 	}
 	now := s.o.Now()
 	sess, u, err := s.liveSession(ctx, rt.SessionID, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	successor := base64.RawURLEncoding.EncodeToString(s.derive(raw, "successor"))
 	jti := base64.RawURLEncoding.EncodeToString(s.derive(raw, "jti")[:16])
@@ -91,29 +108,31 @@ func (s *Service) Refresh(ctx context.Context, raw string, c Client) (*Tokens, e
 		next := &jwtgate.RefreshToken{Hash: hashRefresh(successor), SessionID: sess.ID, CreatedAt: now}
 		won, err := s.store.SpendRefreshToken(ctx, hash, now, next)
 		if err != nil {
-			return nil, fmt.Errorf("auth: refresh: %w", err)
+			return nil, false, fmt.Errorf("auth: refresh: %w", err)
 		}
 		if won {
-			return s.refreshed(u, sess.ID, now, jti, successor)
+			tok, err := s.refreshed(u, sess.ID, now, jti, successor)
+			return tok, false, err
 		}
 		// Another request spent it between our read and our write.
 		if rt, err = s.store.RefreshTokenByHash(ctx, hash); err != nil {
-			return nil, fmt.Errorf("auth: refresh: %w", err)
+			return nil, false, fmt.Errorf("auth: refresh: %w", err)
 		}
 	}
 	spent := *rt.SpentAt
 	if now.Sub(spent) <= s.o.RefreshGrace {
 		// The same answer the first use got: issued at the spend time.
-		return s.refreshed(u, sess.ID, spent, jti, successor)
+		tok, err := s.refreshed(u, sess.ID, spent, jti, successor)
+		return tok, err == nil, err
 	}
 	ids, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{ID: sess.ID}, now, s.revocationExpiry(now))
 	if err != nil {
-		return nil, fmt.Errorf("auth: revoke session after refresh reuse: %w", err)
+		return nil, false, fmt.Errorf("auth: revoke session after refresh reuse: %w", err)
 	}
 	_ = s.revs.Sync(ctx)
 	s.audit(WithClient(ctx, c), jwtgate.AuditEvent{Type: jwtgate.EventRefreshReused, UserID: u.ID, Name: u.Name,
 		Detail: fmt.Sprintf("sid %s revoked (%d); token spent %s earlier", sess.ID, len(ids), now.Sub(spent).Round(time.Millisecond))})
-	return nil, ErrRefreshReused
+	return nil, false, ErrRefreshReused
 }
 
 func (s *Service) refreshed(u *jwtgate.User, sid string, iat time.Time, jti, successor string) (*Tokens, error) {

@@ -30,7 +30,7 @@ var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET", "JWTGATE_
 var allFlagNames = []string{
 	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
 	"key-publish-delay", "key-rotation-interval",
-	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies",
+	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies", "metrics-addr",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
 	"user", "type", "limit",
 }

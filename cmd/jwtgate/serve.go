@@ -13,6 +13,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/server"
 	"github.com/jwtgate/jwtgate/internal/throttle"
@@ -29,6 +30,7 @@ type serveConfig struct {
 	demo                       bool
 	tlsCert, tlsKey            string
 	trustedProxies             string
+	metricsAddr                string
 	account, ip                throttle.Policy
 	logLevel                   slog.Level
 	secret                     string // env only
@@ -54,6 +56,7 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	fs.DurationVar(&cfg.account.Window, "login-window", throttle.DefaultAccountPolicy.Window, "how long a failed login counts")
 	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main one (e.g. 127.0.0.1:9100)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
@@ -105,6 +108,11 @@ func (cfg *serveConfig) validate() error {
 	cfg.ip.MaxFailures = min(4*cfg.account.MaxFailures, 100)
 	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
 		return configErr("invalid --trusted-proxies: %v", err)
+	}
+	if cfg.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.metricsAddr); err != nil {
+			return configErr("invalid --metrics-addr %q: want HOST:PORT", cfg.metricsAddr)
+		}
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return configErr("invalid --tls-cert/--tls-key: set both or neither")
@@ -170,8 +178,13 @@ func runServe(c cmdIO, args []string) error {
 		}
 		keys = keyring
 	}
+	// The metrics read the service's queue and revocation set at scrape
+	// time, through svcRef, set once the service exists.
+	var svcRef *auth.Service
+	m := metrics.New(func() int { return svcRef.HashQueue() }, func() int { return svcRef.Revocations().Len() })
 	svc, err := auth.New(ctx, store, keys, auth.Options{
-		Issuer: cfg.issuer, Audience: cfg.audience,
+		Observer: m,
+		Issuer:   cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
 		AccountLimiter: throttle.NewMemory(cfg.account, time.Now),
@@ -180,6 +193,7 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
+	svcRef = svc
 	if err := svc.Revocations().Sync(ctx); err != nil {
 		return err
 	}
@@ -192,8 +206,20 @@ func runServe(c cmdIO, args []string) error {
 	// store; pull them every second.
 	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping},
-		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted})
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m},
+		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != ""})
+	if cfg.metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", cfg.metricsAddr, err)
+		}
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		logger.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler: handler,
 		// Timeouts so a slow or idle client cannot hold a connection.

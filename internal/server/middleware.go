@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -163,7 +164,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // logRequests logs one line per request with a request id (also sent back
 // as X-Request-Id). It logs the path only: query strings and headers may
 // carry tokens.
-func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver) http.Handler {
+func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -178,6 +179,10 @@ func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver)
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		if m != nil {
+			// r.Pattern was set by the ServeMux further in, on this request.
+			m.Request(r.Pattern, r.Method, sw.status, time.Since(start))
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -8,6 +8,7 @@ import (
 
 	"context"
 	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/internal/metrics"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,6 +28,9 @@ type Options struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed
 	// when finding the client's address; none by default.
 	TrustedProxies []netip.Prefix
+	// MetricsElsewhere keeps /metrics off this handler (it is served on
+	// its own address, --metrics-addr).
+	MetricsElsewhere bool
 }
 
 // Deps are what the handlers need. Each handler is given only its part.
@@ -37,6 +41,9 @@ type Deps struct {
 	// (no JWKS to publish, no keys to rotate).
 	Keys  *auth.Keyring
 	Ready func(context.Context) error
+	// Metrics records request latency; nil records nothing. It is served
+	// at /metrics unless Options.MetricsElsewhere.
+	Metrics *metrics.Metrics
 }
 
 // NewServer returns the complete jwtgate handler: routes wrapped in the
@@ -62,7 +69,7 @@ func NewServer(d Deps, o Options) http.Handler {
 	h = cop.Handler(h)
 	h = securityHeaders(h, o.TLS)
 	h = recoverPanics(h, logger)
-	h = logRequests(h, logger, clientip.New(o.TrustedProxies))
+	h = logRequests(h, logger, clientip.New(o.TrustedProxies), d.Metrics)
 	h = limitBodies(h, o.MaxBodyBytes)
 	return h
 }
