@@ -33,7 +33,10 @@ func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []strin
 	return u, nil
 }
 
-// SetPassword replaces the password of the named user.
+// SetPassword replaces the password of the named user (an admin reset or
+// the CLI) and ends all the user's sessions: a reset usually follows a
+// suspected compromise, so whoever held the old password must not keep a
+// session.
 func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 	if err := jwtgate.ValidatePassword(pw, MinPasswordLen); err != nil {
 		return err
@@ -49,8 +52,9 @@ func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 	if err := s.store.SetPasswordHash(ctx, u.ID, h, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordReset, UserID: u.ID, Name: u.Name})
-	return nil
+	n, err := s.revokeAll(ctx, u.ID, "")
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordReset, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d sessions revoked", n)})
+	return err
 }
 
 // DemoPassword is the tutorial's demo account password, used by serve --demo.

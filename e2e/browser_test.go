@@ -59,7 +59,9 @@ func chromiumPath(t *testing.T) string {
 // Content-Security-Policy violation.
 type pageWatch struct {
 	mu         sync.Mutex
-	requests   []string // URLs, in order
+	requests   []string // METHOD URL, in order
+	pending    map[network.RequestID]string
+	responses  []string // METHOD PATH STATUS, in order
 	errors     []string // console errors, uncaught exceptions, browser log errors
 	expected   []string // browser log errors for the 4xx answers the flow causes on purpose
 	violations []string // securitypolicyviolation events
@@ -74,6 +76,18 @@ func (w *pageWatch) listen(ev any) {
 	case *network.EventRequestWillBeSent:
 		if ev.Request != nil {
 			w.requests = append(w.requests, ev.Request.Method+" "+ev.Request.URL)
+			if w.pending == nil {
+				w.pending = map[network.RequestID]string{}
+			}
+			path := ev.Request.URL
+			if u, err := url.Parse(path); err == nil && u.Scheme != "data" {
+				path = u.Path
+			}
+			w.pending[ev.RequestID] = ev.Request.Method + " " + path
+		}
+	case *network.EventResponseReceived:
+		if req, ok := w.pending[ev.RequestID]; ok && ev.Response != nil {
+			w.responses = append(w.responses, fmt.Sprintf("%s %d", req, ev.Response.Status))
 		}
 	case *runtime.EventConsoleAPICalled:
 		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
@@ -110,9 +124,13 @@ func (w *pageWatch) listen(ev any) {
 }
 
 // expectedHTTPError reports whether a browser log entry is Chrome's "Failed
-// to load resource" line for an error status the flow asks for on purpose:
+// to load resource" line for an error status the flows ask for on purpose:
 // GET /user answers 401 when logged out, POST /login answers 400 for the
-// wrong password. Chrome logs those at level error, but they are not faults.
+// wrong password, POST /token/refresh answers 400 without a refresh cookie
+// and 401 for an ended session, POST /user/password answers 400 for a wrong
+// current password. Chrome logs those at level error, but they are not
+// faults. Any other 4xx is: for example a 401 from GET /user/sessions while
+// logged in means the page let its access token expire.
 func expectedHTTPError(e *cdplog.Entry) bool {
 	if e.Source != cdplog.EntrySourceNetwork {
 		return false
@@ -126,6 +144,10 @@ func expectedHTTPError(e *cdplog.Entry) bool {
 		return true
 	case u.Path == "/login" && strings.Contains(e.Text, "status of 400"):
 		return true
+	case u.Path == "/token/refresh" && (strings.Contains(e.Text, "status of 400") || strings.Contains(e.Text, "status of 401")):
+		return true
+	case u.Path == "/user/password" && strings.Contains(e.Text, "status of 400"):
+		return true
 	}
 	return false
 }
@@ -134,6 +156,13 @@ func (w *pageWatch) addViolation(v string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.violations = append(w.violations, v)
+}
+
+// responseLog returns "METHOD PATH STATUS" for every response so far.
+func (w *pageWatch) responseLog() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.responses...)
 }
 
 func (w *pageWatch) snapshot() (requests, errors, expected, violations []string) {
@@ -181,75 +210,11 @@ const cspListener = `(() => {
 })();`
 
 func TestBrowserLoginFlow(t *testing.T) {
-	chromium := chromiumPath(t)
 	srv := StartServer(t, "", []string{"--demo"})
 	base := srv.URL
-
-	var browserOut bytes.Buffer
-	var browserMu sync.Mutex
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server stderr:\n%s", srv.Stderr())
-			browserMu.Lock()
-			out := browserOut.String()
-			browserMu.Unlock()
-			if len(out) > 4000 {
-				out = "…" + out[len(out)-4000:]
-			}
-			t.Logf("chromium output (tail):\n%s", out)
-		}
-	})
-
-	// The whole browser session, start to finish, within 60 seconds. The
-	// first Run binds the browser to this context.
-	timeout, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancelTimeout()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.CombinedOutput(lockedWriter{&browserMu, &browserOut}),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
-	defer cancelAlloc()
-
-	watch := &pageWatch{}
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
-	defer func() {
-		// Close the browser gracefully, so that it is gone before the
-		// temporary profile directory is removed.
-		cctx, c := context.WithTimeout(ctx, 10*time.Second)
-		defer c()
-		_ = chromedp.Cancel(cctx)
-		cancelCtx()
-	}()
-
-	b := &browser{t: t, ctx: ctx, base: base, shots: newShots(t)}
-
-	// Start the browser, watch for CSP violations in every document, and
-	// pin the colour scheme so that screenshots do not depend on the host.
-	b.do("start the browser",
-		chromedp.ExposeFunc("__jwtgateCSP", func(_ context.Context, v cspViolation) (chromedp.Void, error) {
-			watch.addViolation(v.String())
-			return chromedp.Void{}, nil
-		}),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument,
-				page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener})
-			return err
-		}),
-		colorScheme("light"),
-		chromedp.EmulateViewport(1280, 800),
-	)
+	// The whole browser session, start to finish, within 60 seconds.
+	b := newBrowser(t, srv, 60*time.Second)
+	watch := b.watch
 
 	// 1. Logged out, the home page says so, counts down and goes to /login.
 	b.do("open /", chromedp.Navigate(base+"/"))
@@ -332,7 +297,9 @@ func TestBrowserLoginFlow(t *testing.T) {
 	if got := b.evalString(`String(localStorage.length) + "," + String(sessionStorage.length)`); got != "0,0" {
 		t.Errorf("localStorage,sessionStorage lengths = %s, want 0,0", got)
 	}
-	b.shots.take(b, "home.png", true)
+	// The first login: one session in the list, and the password form.
+	b.waitText("#sessions", "This device")
+	b.shots.takeFull(b, "home-first-login.png", false)
 	b.checkFits(360, 740)
 
 	// 4. A reload keeps the session, and the login page knows it too.
@@ -350,12 +317,8 @@ func TestBrowserLoginFlow(t *testing.T) {
 	b.do("click Logout", chromedp.Click(chromedp.ID("logout")))
 	b.waitPath("/login")
 	b.waitVisible("#login-form")
-	if res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}}); err != nil {
-		t.Fatalf("get cookies: %v", err)
-	} else {
-		for _, c := range res.Cookies {
-			t.Errorf("cookie %q still set after logout", c.Name)
-		}
+	for _, c := range b.cookies() {
+		t.Errorf("cookie %q still set after logout", c.Name)
 	}
 	b.do("open / again", chromedp.Navigate(base+"/"))
 	b.waitText("#status", "Not logged in")
@@ -369,7 +332,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 	}
 	requests, consoleErrors, expected, violations := watch.snapshot()
 	t.Logf("%d requests, %d expected 4xx log lines", len(requests), len(expected))
-	checkRequests(t, requests)
+	checkRequests(t, requests, loginFlowRequests...)
 	for _, e := range consoleErrors {
 		t.Errorf("console error: %s", e)
 	}
@@ -394,9 +357,130 @@ func TestBrowserLoginFlow(t *testing.T) {
 	}
 }
 
+// newBrowser starts a headless Chromium for the test, with one tab that
+// reports its requests, console errors and CSP violations to b.watch. The
+// whole browser session must end within limit. The browser is closed when
+// the test ends.
+func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
+	t.Helper()
+	chromium := chromiumPath(t)
+
+	var browserOut bytes.Buffer
+	var browserMu sync.Mutex
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server stderr:\n%s", srv.Stderr())
+			browserMu.Lock()
+			out := browserOut.String()
+			browserMu.Unlock()
+			if len(out) > 4000 {
+				out = "…" + out[len(out)-4000:]
+			}
+			t.Logf("chromium output (tail):\n%s", out)
+		}
+	})
+
+	// The first Run binds the browser to this context.
+	timeout, cancelTimeout := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancelTimeout)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.CombinedOutput(lockedWriter{&browserMu, &browserOut}),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
+	t.Cleanup(cancelAlloc)
+
+	watch := &pageWatch{}
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
+	t.Cleanup(func() {
+		// Close the browser gracefully, so that it is gone before the
+		// temporary profile directory is removed.
+		cctx, c := context.WithTimeout(ctx, 10*time.Second)
+		defer c()
+		_ = chromedp.Cancel(cctx)
+		cancelCtx()
+	})
+
+	b := &browser{t: t, ctx: ctx, base: srv.URL, shots: newShots(t), watch: watch}
+	b.setUp("start the browser")
+	return b
+}
+
+// newProfile opens a tab in a new browser context of the same browser: a
+// separate profile, with cookies and storage of its own, like a second
+// device. It shares the screenshot dirs of b and has a watch of its own.
+func (b *browser) newProfile() *browser {
+	b.t.Helper()
+	watch := &pageWatch{}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(watch.listen))
+	b.t.Cleanup(cancel)
+	other := &browser{t: b.t, ctx: ctx, base: b.base, shots: b.shots, watch: watch}
+	other.setUp("open a tab in a new browser context")
+	return other
+}
+
+// setUp starts the tab, watches for CSP violations in every document, and
+// pins the colour scheme and the size so that screenshots do not depend on
+// the host.
+func (b *browser) setUp(step string) {
+	b.t.Helper()
+	watch := b.watch
+	b.do(step,
+		chromedp.ExposeFunc("__jwtgateCSP", func(_ context.Context, v cspViolation) (chromedp.Void, error) {
+			watch.addViolation(v.String())
+			return chromedp.Void{}, nil
+		}),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument,
+				page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener})
+			return err
+		}),
+		colorScheme("light"),
+		chromedp.EmulateViewport(1280, 800),
+	)
+}
+
+// checkWatch asserts, at the end of a flow, that the tab saw no CSP
+// violation and no console error, that every request stayed on the test
+// server, and that each request in want was made.
+func (b *browser) checkWatch(who string, want ...string) {
+	b.t.Helper()
+	if got := b.evalString(`JSON.stringify(window.__cspViolations || [])`); got != "[]" {
+		b.t.Errorf("%s: CSP violations in the last document: %s", who, got)
+	}
+	requests, consoleErrors, expected, violations := b.watch.snapshot()
+	b.t.Logf("%s: %d requests, %d expected 4xx log lines", who, len(requests), len(expected))
+	checkRequests(b.t, requests, want...)
+	for _, e := range consoleErrors {
+		b.t.Errorf("%s: console error: %s", who, e)
+	}
+	for _, v := range violations {
+		b.t.Errorf("%s: CSP violation: %s", who, v)
+	}
+}
+
+// loginFlowRequests are the requests TestBrowserLoginFlow must see.
+var loginFlowRequests = []string{
+	"GET /", "GET /login",
+	"GET /assets/app.css", "GET /assets/home.js", "GET /assets/login.js", "GET /assets/icons.svg",
+	"GET /user", "POST /login", "POST /logout",
+}
+
 // checkRequests asserts that every request went to the test server on
-// 127.0.0.1 (or was a data: URL), and that the pages loaded what they should.
-func checkRequests(t *testing.T, requests []string) {
+// 127.0.0.1 (or was a data: URL), and that the pages made each of the
+// requests in want ("METHOD /path").
+func checkRequests(t *testing.T, requests []string, want ...string) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, r := range requests {
@@ -415,13 +499,9 @@ func checkRequests(t *testing.T, requests []string) {
 		}
 		seen[method+" "+u.Path] = true
 	}
-	for _, want := range []string{
-		"GET /", "GET /login",
-		"GET /assets/app.css", "GET /assets/home.js", "GET /assets/login.js", "GET /assets/icons.svg",
-		"GET /user", "POST /login", "POST /logout",
-	} {
-		if !seen[want] {
-			t.Errorf("no %s request seen; requests: %v", want, requests)
+	for _, w := range want {
+		if !seen[w] {
+			t.Errorf("no %s request seen; requests: %v", w, requests)
 		}
 	}
 }
@@ -433,6 +513,7 @@ type browser struct {
 	ctx   context.Context
 	base  string
 	shots *shots
+	watch *pageWatch
 }
 
 func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
@@ -533,14 +614,11 @@ func (b *browser) checkFits(w, h int64) {
 // every cookie is HttpOnly and SameSite=Lax or Strict.
 func (b *browser) checkCookies() {
 	b.t.Helper()
-	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
-	if err != nil {
-		b.t.Fatalf("get cookies: %v", err)
-	}
-	if len(res.Cookies) == 0 {
+	cookies := b.cookies()
+	if len(cookies) == 0 {
 		b.t.Errorf("no cookie for %s after login: the session must live in a cookie", b.base)
 	}
-	for _, c := range res.Cookies {
+	for _, c := range cookies {
 		if !c.HTTPOnly {
 			b.t.Errorf("cookie %q is not HttpOnly", c.Name)
 		}
@@ -549,6 +627,44 @@ func (b *browser) checkCookies() {
 		}
 		b.t.Logf("cookie %s: HttpOnly=%v SameSite=%s Secure=%v Path=%s", c.Name, c.HTTPOnly, c.SameSite, c.Secure, c.Path)
 	}
+}
+
+// cookies returns the tab's cookies for the server: the access cookie
+// (Path=/) and the refresh cookie (Path=/token/refresh).
+func (b *browser) cookies() []*network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/", b.base + "/token/refresh"}})
+	if err != nil {
+		b.t.Fatalf("get cookies: %v", err)
+	}
+	return res.Cookies
+}
+
+// waitJS waits (up to 10 s) until the expression is true.
+func (b *browser) waitJS(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond),
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		b.t.Fatalf("wait until %s: %v (location %s)", what, err, b.location())
+	}
+}
+
+// login logs in through the login page and waits for the home page.
+func (b *browser) login(name, password string) {
+	b.t.Helper()
+	b.do("open /login", chromedp.Navigate(b.base+"/login"))
+	b.waitVisible("#login-form")
+	b.do("log in as "+name,
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	b.waitPath("/")
+	b.waitText("#status", "Logged in as "+name)
 }
 
 // colorScheme pins prefers-color-scheme.
@@ -596,6 +712,7 @@ type shotVariant struct {
 	file   string
 	w, h   int64
 	scheme string
+	full   bool // the whole page, not only the window
 }
 
 // take captures name at 1280x800 (the documented one when documented is
@@ -605,9 +722,21 @@ func (s *shots) take(b *browser, name string, documented bool) {
 	b.t.Helper()
 	stem := strings.TrimSuffix(name, ".png")
 	s.capture(b, documented,
-		shotVariant{name, 1280, 800, "light"},
-		shotVariant{stem + "-mobile.png", 390, 844, "light"},
-		shotVariant{stem + "-dark.png", 1280, 800, "dark"},
+		shotVariant{name, 1280, 800, "light", false},
+		shotVariant{stem + "-mobile.png", 390, 844, "light", false},
+		shotVariant{stem + "-dark.png", 1280, 800, "dark", false},
+	)
+}
+
+// takeFull is take with the whole height of the page in each picture, for
+// pages taller than the window.
+func (s *shots) takeFull(b *browser, name string, documented bool) {
+	b.t.Helper()
+	stem := strings.TrimSuffix(name, ".png")
+	s.capture(b, documented,
+		shotVariant{name, 1280, 800, "light", true},
+		shotVariant{stem + "-mobile.png", 390, 844, "light", true},
+		shotVariant{stem + "-dark.png", 1280, 800, "dark", true},
 	)
 }
 
@@ -628,6 +757,16 @@ func (s *shots) capture(b *browser, documented bool, variants ...shotVariant) {
 	b.t.Helper()
 	for i, v := range variants {
 		b.do("prepare the screenshot "+v.file, chromedp.EmulateViewport(v.w, v.h), colorScheme(v.scheme), settle)
+		if v.full {
+			// Make the window as tall as the page.
+			height, err := chromedp.Run(b.ctx, chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
+			if err != nil {
+				b.t.Fatalf("page height for %s: %v", v.file, err)
+			}
+			if height > v.h {
+				b.do("grow the window for "+v.file, chromedp.EmulateViewport(v.w, height), settle)
+			}
+		}
 		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", v.file, err)

@@ -22,6 +22,8 @@ func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
 		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
 	case errors.Is(err, jwtgate.ErrBadCredentials):
 		writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
+	case errors.Is(err, jwtgate.ErrUnauthenticated):
+		unauthorized(w, "invalid_token")
 	case errors.Is(err, jwtgate.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, jwtgate.ErrConflict):

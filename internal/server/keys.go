@@ -71,6 +71,7 @@ func handleDiscovery(issuer string, kr *auth.Keyring) http.Handler {
 // handleListKeys lists the signing keys (never a private half).
 func handleListKeys(kr *auth.Keyring) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		if kr == nil {
 			writeJSON(w, http.StatusOK, map[string]any{"keys": []auth.KeyInfo{}})
 			return

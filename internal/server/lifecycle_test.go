@@ -252,3 +252,32 @@ func (m *recordingMux) Handle(p string, h http.Handler) {
 	*m.patterns = append(*m.patterns, p)
 	m.ServeMux.Handle(p, h)
 }
+
+func TestForwardAuth(t *testing.T) {
+	f := newFixture(t, Options{})
+	tok := f.loginFull(t, "admin", "admin-pass")["token"].(string)
+	for _, method := range []string{"GET", "HEAD", "POST"} {
+		r := f.do(bearer(method, "/auth/verify", tok, ""))
+		if r.code != 200 || r.header.Get("X-Auth-User") != "admin" || r.header.Get("X-Auth-Roles") != "admin" || r.header.Get("X-Auth-User-Id") == "" {
+			t.Errorf("%s /auth/verify = %d %v", method, r.code, r.header)
+		}
+	}
+	req := httptest.NewRequest("GET", "/auth/verify", nil)
+	req.AddCookie(&http.Cookie{Name: "jwtgate_access", Value: tok})
+	if r := f.do(req); r.code != 200 {
+		t.Errorf("/auth/verify by cookie = %d", r.code)
+	}
+	for _, h := range []string{"", "Bearer nope", "Basic YWRtaW46MTIzNA=="} {
+		req := httptest.NewRequest("GET", "/auth/verify", nil)
+		if h != "" {
+			req.Header.Set("Authorization", h)
+		}
+		if r := f.do(req); r.code != 401 || r.header.Get("X-Auth-User") != "" {
+			t.Errorf("/auth/verify with %q = %d, want 401 and no identity", h, r.code)
+		}
+	}
+	f.do(bearer("POST", "/logout", tok, ""))
+	if r := f.do(bearer("GET", "/auth/verify", tok, "")); r.code != 401 {
+		t.Errorf("/auth/verify after logout = %d, want 401", r.code)
+	}
+}

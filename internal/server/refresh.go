@@ -44,6 +44,7 @@ func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies) http.Hand
 			writeTokens(w, svc, ck, tok)
 		case errors.Is(err, auth.ErrInvalidGrant), errors.Is(err, auth.ErrRefreshReused):
 			ck.clear(w)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="jwtgate", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token is invalid, expired or revoked")
 		default:
 			writeServiceError(w, logger, err)

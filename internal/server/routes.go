@@ -28,6 +28,9 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
 	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc)))
 
+	// Forward auth for reverse proxies: any method, as nginx keeps it.
+	mux.Handle("/auth/verify", authed(handleForwardAuth()))
+
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))
 	mux.Handle("GET /.well-known/openid-configuration", handleDiscovery(o.Issuer, d.Keys))

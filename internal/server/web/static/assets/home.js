@@ -21,6 +21,7 @@
   const status = document.getElementById("status");
   const avatar = document.getElementById("avatar");
   const countdown = document.getElementById("countdown");
+  const endedReason = document.getElementById("ended-reason");
   const stay = document.getElementById("stay");
   const rolesRow = document.getElementById("roles-row");
   const roles = document.getElementById("roles");
@@ -299,10 +300,11 @@
   }
 
   // "Going to the login page in 3…", then "3…2…", then "3…2…1", then go.
-  function loggedOut(title = "Not logged in") {
+  function loggedOut(title = "Not logged in", ended = false) {
     stopCountdown();
     setState("out");
     status.textContent = title;
+    endedReason.hidden = !ended;
     document.title = `${title} · jwtgate`;
     const ticks = [];
     let left = REDIRECT_SECONDS;
@@ -332,7 +334,7 @@
     if (!loggedInNow || leaving) {
       return;
     }
-    loggedOut("Your session has ended");
+    loggedOut("Your session has ended", true);
   }
 
   function validUser(user) {
