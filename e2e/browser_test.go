@@ -26,15 +26,15 @@ import (
 // Environment variables of the browser test.
 const (
 	// envChromium names the Chromium binary; the default is /usr/bin/chromium.
-	envChromium = "JWTGATE_CHROMIUM"
+	envChromium = "JGTEST_CHROMIUM"
 	// envRequireBrowser=1 (set by CI) turns a missing Chromium into a failure
 	// instead of a skip.
-	envRequireBrowser = "JWTGATE_REQUIRE_BROWSER"
+	envRequireBrowser = "JGTEST_REQUIRE_BROWSER"
 	// envUpdateScreenshots=1 writes docs/screenshots/login.png and home.png.
-	envUpdateScreenshots = "JWTGATE_UPDATE_SCREENSHOTS"
+	envUpdateScreenshots = "JGTEST_UPDATE_SCREENSHOTS"
 	// envScreenshotDir, when set, receives a copy of every screenshot the test
 	// takes (desktop, mobile, dark), to look at them after the run.
-	envScreenshotDir = "JWTGATE_SCREENSHOT_DIR"
+	envScreenshotDir = "JGTEST_SCREENSHOT_DIR"
 )
 
 // chromiumPath finds the browser, or skips the test (fails it in CI).
@@ -684,8 +684,8 @@ var settle = chromedp.Evaluate[chromedp.Void](
 	chromedp.EvalAwaitPromise)
 
 // shots takes screenshots into the test's temp dir, into docs/screenshots
-// for the two documented pages when JWTGATE_UPDATE_SCREENSHOTS=1, and into
-// JWTGATE_SCREENSHOT_DIR when it is set.
+// for the two documented pages when JGTEST_UPDATE_SCREENSHOTS=1, and into
+// JGTEST_SCREENSHOT_DIR when it is set.
 type shots struct {
 	dirs []string // temp dir, and the copy dir if any
 	docs string   // "" unless updating the documented screenshots

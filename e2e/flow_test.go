@@ -397,8 +397,8 @@ func TestPyJWTInterop(t *testing.T) {
 	t.Parallel()
 	py := pythonWithPyJWT()
 	if py == "" {
-		if os.Getenv("JWTGATE_REQUIRE_PYJWT") == "1" {
-			t.Fatal("python3 with PyJWT not found and JWTGATE_REQUIRE_PYJWT=1")
+		if os.Getenv("JGTEST_REQUIRE_PYJWT") == "1" {
+			t.Fatal("python3 with PyJWT not found and JGTEST_REQUIRE_PYJWT=1")
 		}
 		t.Skip("python3-jwt not installed: apt-get install python3-jwt")
 	}

@@ -152,11 +152,11 @@ func jwtPart(t *testing.T, tok string, i int) map[string]any {
 }
 
 // pythonWithPyJWT returns a python3 that can import jwt (PyJWT), or "":
-// JWTGATE_PYTHON when set, else python3 on PATH, else /usr/bin/python3
+// JGTEST_PYTHON when set, else python3 on PATH, else /usr/bin/python3
 // (the one on PATH may be a separate install without Debian's python3-jwt).
 func pythonWithPyJWT() string {
 	candidates := []string{"python3", "/usr/bin/python3"}
-	if py := os.Getenv("JWTGATE_PYTHON"); py != "" {
+	if py := os.Getenv("JGTEST_PYTHON"); py != "" {
 		candidates = []string{py}
 	}
 	for _, py := range candidates {
