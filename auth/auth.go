@@ -78,6 +78,7 @@ type Service struct {
 	verifier   *token.Verifier
 	revs       *Revocations
 	refreshKey []byte // HMAC key deriving a refresh token's successor
+	cache      *tokenCache
 	o          Options
 	dummy      string // a hash of a random password, checked for unknown users
 }
@@ -125,7 +126,7 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	if err != nil {
 		return nil, fmt.Errorf("auth: dummy hash: %w", err)
 	}
-	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: dummy}
+	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: dummy, cache: newTokenCache(tokenCacheSize)}
 	if keys == nil {
 		return s, nil
 	}
@@ -146,6 +147,10 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	})
 	return s, nil
 }
+
+// tokenCacheSize bounds the verified-token cache: 64k entries of about
+// 1 KiB each at most.
+const tokenCacheSize = 1 << 16
 
 // loadSecret returns the named server secret, creating it on first use.
 func loadSecret(ctx context.Context, store jwtgate.KeyStore, sealer *seal.Sealer, name string, now time.Time) ([]byte, error) {

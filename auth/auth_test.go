@@ -40,6 +40,19 @@ type env struct {
 }
 
 func newEnv(t *testing.T, o Options) *env {
+	return newEnvTB(t, o)
+}
+
+// newEnvB is newEnv for benchmarks, with user alice.
+func newEnvB(b *testing.B) *env {
+	e := newEnvTB(b, Options{})
+	if _, err := e.svc.CreateUser(context.Background(), "alice", "alice-pass", nil); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func newEnvTB(t testing.TB, o Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "auth.db"))

@@ -203,7 +203,8 @@ func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (
 var ErrRevoked = errors.New("token revoked")
 
 // Verify checks an access token and returns its claims: signature, claims,
-// and the revocation set. Errors wrap jwtgate.ErrUnauthenticated (and the
+// and the revocation set. The claims may be shared with other callers (a
+// cache of verified tokens): do not modify them. Errors wrap jwtgate.ErrUnauthenticated (and the
 // token package's reason, or ErrRevoked).
 func (s *Service) Verify(raw string) (*token.Claims, error) {
 	c, err := s.verify(raw)
@@ -215,10 +216,18 @@ func (s *Service) verify(raw string) (*token.Claims, error) {
 	if s.verifier == nil {
 		return nil, fmt.Errorf("%w: no verification key", jwtgate.ErrUnauthenticated)
 	}
-	c, err := s.verifier.Verify(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", jwtgate.ErrUnauthenticated, err)
+	now := s.o.Now()
+	c, ok := s.cache.get(raw, now)
+	if !ok {
+		var err error
+		if c, err = s.verifier.Verify(raw); err != nil {
+			return nil, fmt.Errorf("%w: %w", jwtgate.ErrUnauthenticated, err)
+		}
+		// exp is required, so ExpiresAt is set; the verifier accepts it
+		// for Leeway more, and so may the cache.
+		s.cache.put(raw, c, c.ExpiresAt.Add(Leeway), now)
 	}
+	// Revocation is checked on every request, cache hit or not.
 	if s.revs.Revoked(c.SessionID, c.ID) {
 		return nil, fmt.Errorf("%w: %w", jwtgate.ErrUnauthenticated, ErrRevoked)
 	}

@@ -1,0 +1,101 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// TestCachedTokenStillRevoked: a token that sits in the verified-token
+// cache is refused as soon as its session is revoked.
+func TestCachedTokenStillRevoked(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := loginAlice(t, e)
+	for range 2 { // the second Verify is a cache hit
+		if _, err := e.svc.Verify(tok.Access); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := e.svc.cache.get(tok.Access, e.clk.Now()); !ok {
+		t.Fatal("verified token not cached")
+	}
+	if err := e.svc.Logout(context.Background(), tok.Claims); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Verify(tok.Access); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Verify(cached, revoked token) = %v, want ErrRevoked", err)
+	}
+}
+
+// TestCacheNeverOutlivesExp: after exp plus leeway the cached entry is not
+// used; the token is checked afresh and refused as expired.
+func TestCacheNeverOutlivesExp(t *testing.T) {
+	e := newEnv(t, Options{AccessTTL: time.Minute})
+	tok := loginAlice(t, e)
+	if _, err := e.svc.Verify(tok.Access); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Add(time.Minute + Leeway)
+	if _, err := e.svc.Verify(tok.Access); !errors.Is(err, token.ErrExpired) {
+		t.Errorf("Verify after exp+leeway = %v, want ErrExpired", err)
+	}
+}
+
+// TestCacheNoImpersonation: a token differing in any byte from a cached one
+// is not served from the cache.
+func TestCacheNoImpersonation(t *testing.T) {
+	c := newTokenCache(32)
+	now := time.Now()
+	good := "header.payload.signature"
+	c.put(good, &token.Claims{Name: "alice"}, now.Add(time.Hour), now)
+	for _, raw := range []string{"header.payload.signaturf", "header.payload.signature ", strings.ToUpper(good), ""} {
+		if cl, ok := c.get(raw, now); ok {
+			t.Errorf("get(%q) = %v from the cache", raw, cl)
+		}
+	}
+	if _, ok := c.get(good, now); !ok {
+		t.Error("cached token not found")
+	}
+	// Bounded: many more puts than the size never grow it past the bound.
+	for i := range 1000 {
+		c.put(strings.Repeat("x", i), &token.Claims{}, now.Add(time.Hour), now)
+	}
+	n := 0
+	for i := range c.shards {
+		n += len(c.shards[i].m)
+	}
+	if n > 32 {
+		t.Errorf("cache holds %d entries, bound 32", n)
+	}
+}
+
+// BenchmarkVerify measures the verify path as requests see it: signature
+// check on a miss, the cache and the revocation set on a hit.
+func BenchmarkVerify(b *testing.B) {
+	for _, hit := range []bool{false, true} {
+		name := "miss"
+		if hit {
+			name = "hit"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnvB(b)
+			tok, err := e.svc.Login(context.Background(), "alice", "alice-pass", Client{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !hit {
+				e.svc.cache = newTokenCache(0) // every put clears: always a miss
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.svc.Verify(tok.Access); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
