@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtgate/jwtgate"
@@ -263,9 +264,14 @@ func (s *Service) revocationExpiry(now time.Time) time.Time {
 	return now.Add(s.o.AccessTTL + Leeway)
 }
 
+// truncate shortens s to at most n bytes without splitting a UTF-8
+// character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -25,6 +25,13 @@ func envName(flagName string) string {
 // secrets, which must never appear in argv (visible in ps and shell history).
 var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET", "JWTGATE_KEY_ENCRYPTION_KEY"}
 
+// envOnlyHelp describes the env-only settings, for the README's table.
+var envOnlyHelp = map[string]string{
+	"JWTGATE_JWT_SECRET":         "HS256 shared secret, at least 32 bytes: the tutorial-compatible mode (the tutorial's `jwt_secret` in `.env` works too)",
+	"JWTGATE_ADMIN_PASSWORD":     "password of the first `admin`, created on an empty store (default: random, printed once)",
+	"JWTGATE_KEY_ENCRYPTION_KEY": "32 bytes, base64 (`openssl rand -base64 32`): seals private signing keys and the refresh-token key at rest with AES-256-GCM",
+}
+
 // allFlagNames lists every flag of every command, so an environment
 // variable meant for one command does not count as unknown in another.
 var allFlagNames = []string{
@@ -32,7 +39,7 @@ var allFlagNames = []string{
 	"key-publish-delay", "key-rotation-interval",
 	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies", "metrics-addr",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
-	"user", "type", "limit",
+	"user", "type", "limit", "duration", "target",
 }
 
 // environment is the merged view of settings from the process environment

@@ -449,8 +449,8 @@ func FuzzParseDotenv(f *testing.F) {
 // env-only secret (flag "").
 type setting struct{ flag, env string }
 
-// serveFlags returns the names of serve's flags, read from its --help.
-func serveFlags(t testing.TB) []string {
+// serveFlagNames returns the names of serve's flags, read from its --help.
+func serveFlagNames(t testing.TB) []string {
 	var out strings.Builder
 	c := testIO(nil, "")
 	c.stdout = &out
@@ -483,7 +483,7 @@ func serveSettings(t testing.TB) []setting {
 		seen[s.env] = true
 	}
 	var extra []setting
-	for _, f := range serveFlags(t) {
+	for _, f := range serveFlagNames(t) {
 		if !seen[envName(f)] {
 			extra = append(extra, setting{f, envName(f)})
 			seen[envName(f)] = true
@@ -501,7 +501,7 @@ func serveSettings(t testing.TB) []setting {
 // TestServeFlagsHaveEnvTwins checks SPEC 1: every serve flag has a
 // JWTGATE_* twin that is accepted, and that sets the flag.
 func TestServeFlagsHaveEnvTwins(t *testing.T) {
-	for _, f := range serveFlags(t) {
+	for _, f := range serveFlagNames(t) {
 		t.Run(f, func(t *testing.T) {
 			_, err := loadEnvironment([]string{envName(f) + "=x"}, "")
 			if err != nil {

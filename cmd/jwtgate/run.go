@@ -46,6 +46,10 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 		return runSessions(io, rest)
 	case "audit":
 		return runAudit(io, rest)
+	case "token":
+		return runToken(io, rest)
+	case "bench":
+		return runBench(io, rest)
 	case "migrate":
 		return runMigrate(io, rest)
 	case "version":
@@ -78,6 +82,7 @@ Usage:
   jwtgate keys list|rotate             signing keys (rotation publishes first, signs later)
   jwtgate sessions list|revoke USER    a user's sessions; revoke ends them everywhere
   jwtgate audit [--user U] [--type T]  recent audit events
+  jwtgate bench                        measure hashing, logins, verifications and refreshes here
   jwtgate migrate                      apply database migrations and print the schema version
   jwtgate version                      print the version
 

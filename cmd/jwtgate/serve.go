@@ -38,8 +38,9 @@ type serveConfig struct {
 	keyEncryptionKey           string // env only
 }
 
-func parseServe(c cmdIO, args []string) (*serveConfig, error) {
-	cfg := &serveConfig{}
+// serveFlags defines serve's flags on cfg. The README's configuration table
+// is generated from it (TestREADMEConfigTable).
+func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
 	dbURL := dbFlag(fs)
@@ -60,6 +61,12 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
+	return fs, dbURL
+}
+
+func parseServe(c cmdIO, args []string) (*serveConfig, error) {
+	cfg := &serveConfig{}
+	fs, dbURL := serveFlags(cfg)
 	pos, err := parseArgs(fs, args, c)
 	if err != nil {
 		return nil, err
@@ -235,7 +242,7 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", keys.Signer().Alg, "db", cfg.db, "version", version())
+	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", keys.Signer().Alg, "db", redactURL(cfg.db), "version", version())
 
 	errc := make(chan error, 1)
 	go func() {
