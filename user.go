@@ -106,6 +106,8 @@ type UserStore interface {
 	// so that several instances starting at once create one admin. It reports
 	// whether u was created.
 	CreateFirstUser(ctx context.Context, u *User) (bool, error)
+	// HasUsers reports whether any user exists (cheaply, without listing them).
+	HasUsers(ctx context.Context) (bool, error)
 	// UserByName finds a user by name, compared by NameKey. ErrNotFound if none.
 	UserByName(ctx context.Context, name string) (*User, error)
 	// UserByID finds a user by id. ErrNotFound if none.

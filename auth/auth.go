@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -80,7 +81,10 @@ type Service struct {
 	refreshKey []byte // HMAC key deriving a refresh token's successor
 	cache      *tokenCache
 	o          Options
-	dummy      string // a hash of a random password, checked for unknown users
+	// dummy is a hash of a random password, checked for unknown users so
+	// they cost what a wrong password costs. Made once, off the startup
+	// path (a hash takes tens of milliseconds).
+	dummy func() string
 }
 
 // New returns a Service over store that signs and verifies with keys (nil
@@ -122,14 +126,19 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	if o.IPLimiter == nil {
 		o.IPLimiter = throttle.NewMemory(throttle.DefaultIPPolicy, o.Now)
 	}
-	dummy, err := password.Hash(randomPassword(), o.Hash)
-	if err != nil {
-		return nil, fmt.Errorf("auth: dummy hash: %w", err)
+	if err := password.Validate(o.Hash); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
 	}
+	dummy := sync.OnceValue(func() string {
+		h, _ := password.Hash(randomPassword(), o.Hash) // only a salt read can fail, and crypto/rand does not
+		return h
+	})
+	go dummy()
 	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: dummy, cache: newTokenCache(tokenCacheSize)}
 	if keys == nil {
 		return s, nil
 	}
+	var err error
 	if s.refreshKey, err = loadSecret(ctx, store, o.Sealer, "refresh-successor", o.Now()); err != nil {
 		return nil, err
 	}

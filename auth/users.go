@@ -65,6 +65,11 @@ const DemoPassword = "1234"
 // which is returned so the caller can show it once. demo allows the
 // tutorial's short demo password. created is false when users existed.
 func (s *Service) Bootstrap(ctx context.Context, pw string, demo bool) (created bool, used string, err error) {
+	// The usual case, users exist: answer without hashing (startup time).
+	// CreateFirstUser below stays the atomic check.
+	if has, err := s.store.HasUsers(ctx); err == nil && has {
+		return false, "", nil
+	}
 	if pw == "" {
 		pw = randomPassword()
 	}

@@ -44,6 +44,16 @@ const (
 	maxSaltLen    = 64
 )
 
+// Validate checks that p can hash: within the bounds a stored hash may
+// have, with a salt of at least 8 bytes and a key of at least 16.
+func Validate(p Params) error {
+	if p.Memory < 8*uint32(p.Threads) || p.Memory > maxMemory || p.Time < 1 || p.Time > maxTime ||
+		p.Threads < 1 || p.SaltLen < 8 || p.SaltLen > maxSaltLen || p.KeyLen < 16 || p.KeyLen > maxKeyLen {
+		return fmt.Errorf("password: argon2id parameters %+v out of range", p)
+	}
+	return nil
+}
+
 // Hash returns the PHC string of pw under p:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key> (unpadded standard base64).
 func Hash(pw string, p Params) (string, error) {

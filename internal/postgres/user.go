@@ -220,3 +220,12 @@ func splitRoles(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// HasUsers reports whether any user exists.
+func (db *DB) HasUsers(ctx context.Context) (bool, error) {
+	var has bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
+		return false, fmt.Errorf("postgres: has users: %w", err)
+	}
+	return has, nil
+}

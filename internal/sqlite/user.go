@@ -212,3 +212,12 @@ func splitRoles(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// HasUsers reports whether any user exists.
+func (db *DB) HasUsers(ctx context.Context) (bool, error) {
+	var has bool
+	if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has); err != nil {
+		return false, fmt.Errorf("sqlite: has users: %w", err)
+	}
+	return has, nil
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "CreateFirstUserNotEmpty", run: testCreateFirstUserNotEmpty},
 		{name: "CreateFirstUserConcurrent", run: testCreateFirstUserConcurrent},
 		{name: "ListUsers", run: testListUsers},
+		{name: "HasUsers", run: testHasUsers},
 		{name: "SetPasswordHash", run: testSetPasswordHash},
 		{name: "SetDisabled", run: testSetDisabled},
 		{name: "DeleteUser", run: testDeleteUser},

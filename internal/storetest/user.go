@@ -433,3 +433,20 @@ func testDeleteUser(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 		t.Errorf("CreateUser(Alice) after DeleteUser(alice).ID = %d, the deleted user's id; want a new one", again.ID)
 	}
 }
+
+func testHasUsers(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	s := newStore(t)
+	if has, err := s.HasUsers(t.Context()); err != nil || has {
+		t.Fatalf("HasUsers(empty) = %v, %v; want false", has, err)
+	}
+	u := mustCreateUser(t, s, newUser("olga"))
+	if has, err := s.HasUsers(t.Context()); err != nil || !has {
+		t.Fatalf("HasUsers(one) = %v, %v; want true", has, err)
+	}
+	if err := s.DeleteUser(t.Context(), u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := s.HasUsers(t.Context()); has {
+		t.Error("HasUsers after deleting the only user = true")
+	}
+}
