@@ -82,6 +82,7 @@ Usage:
   jwtgate keys list|rotate             signing keys (rotation publishes first, signs later)
   jwtgate sessions list|revoke USER    a user's sessions; revoke ends them everywhere
   jwtgate audit [--user U] [--type T]  recent audit events
+  jwtgate token inspect TOKEN|-        decode and verify a token; exit 0 valid, 1 invalid or revoked
   jwtgate bench                        measure hashing, logins, verifications and refreshes here
   jwtgate migrate                      apply database migrations and print the schema version
   jwtgate version                      print the version

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/jwtgate/jwtgate/auth"
@@ -252,6 +253,10 @@ func runServe(c cmdIO, args []string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	// Startup may have hashed a password (the first admin): hand that heap
+	// back so an idle server stays small. After Serve starts, so the first
+	// request does not wait for it.
+	go debug.FreeOSMemory()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
