@@ -9,30 +9,38 @@ import (
 
 type ctxKey int
 
-const (
-	clientKey ctxKey = iota
-	actorKey
-)
+const infoKey ctxKey = 0
 
-// WithClient returns ctx carrying the request's origin, which audit events
-// record. The HTTP layer sets it for every request.
+// RequestInfo is what the HTTP layer knows about a request that the rules
+// record in audit events: where it came from and who is acting. The HTTP
+// layer makes one per request and fills ActorID once the token is checked.
+type RequestInfo struct {
+	Client  Client
+	ActorID int64 // the authenticated user acting; 0 before authentication
+}
+
+// WithRequestInfo returns ctx carrying ri.
+func WithRequestInfo(ctx context.Context, ri *RequestInfo) context.Context {
+	return context.WithValue(ctx, infoKey, ri)
+}
+
+// WithClient returns ctx carrying the request's origin.
 func WithClient(ctx context.Context, c Client) context.Context {
-	return context.WithValue(ctx, clientKey, c)
+	return WithRequestInfo(ctx, &RequestInfo{Client: c})
 }
 
-// WithActor returns ctx carrying the id of the authenticated user acting,
-// so admin actions are attributed.
-func WithActor(ctx context.Context, userID int64) context.Context {
-	return context.WithValue(ctx, actorKey, userID)
+func infoFrom(ctx context.Context) *RequestInfo {
+	ri, _ := ctx.Value(infoKey).(*RequestInfo)
+	if ri == nil {
+		return &RequestInfo{}
+	}
+	return ri
 }
 
-// ClientFrom returns the request origin WithClient stored (zero if none).
-func ClientFrom(ctx context.Context) Client { return clientFrom(ctx) }
+// ClientFrom returns the request origin stored in ctx (zero if none).
+func ClientFrom(ctx context.Context) Client { return infoFrom(ctx).Client }
 
-func clientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey).(Client)
-	return c
-}
+func clientFrom(ctx context.Context) Client { return infoFrom(ctx).Client }
 
 // audit records e in the store and the log. A failure to store is logged,
 // not returned: the action it describes has already happened.
@@ -45,7 +53,7 @@ func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
 	if e.UserAgent == "" {
 		e.UserAgent = truncate(c.UserAgent, 256)
 	}
-	if actor, ok := ctx.Value(actorKey).(int64); ok && actor != e.UserID {
+	if actor := infoFrom(ctx).ActorID; actor != 0 && actor != e.UserID {
 		e.ActorID = actor
 	}
 	level := slog.LevelInfo

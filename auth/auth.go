@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -81,10 +80,9 @@ type Service struct {
 	refreshKey []byte // HMAC key deriving a refresh token's successor
 	cache      *tokenCache
 	o          Options
-	// dummy is a hash of a random password, checked for unknown users so
-	// they cost what a wrong password costs. Made once, off the startup
-	// path (a hash takes tens of milliseconds).
-	dummy func() string
+	// dummy is checked for unknown users, so they cost what a wrong
+	// password costs (password.Dummy).
+	dummy string
 }
 
 // New returns a Service over store that signs and verifies with keys (nil
@@ -129,12 +127,7 @@ func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, erro
 	if err := password.Validate(o.Hash); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	dummy := sync.OnceValue(func() string {
-		h, _ := password.Hash(randomPassword(), o.Hash) // only a salt read can fail, and crypto/rand does not
-		return h
-	})
-	go dummy()
-	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: dummy, cache: newTokenCache(tokenCacheSize)}
+	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: password.Dummy(o.Hash), cache: newTokenCache(tokenCacheSize)}
 	if keys == nil {
 		return s, nil
 	}

@@ -60,7 +60,7 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if err != nil && !errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
-	hash := s.dummy()
+	hash := s.dummy
 	if u != nil {
 		hash = u.PasswordHash
 	}

@@ -479,6 +479,8 @@ func TestColdStart(t *testing.T) {
 		if err := s.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		s.done = make(chan struct{})
+		go func() { s.err = s.cmd.Wait(); close(s.done) }()
 		t.Cleanup(func() { s.Stop(t) })
 		var elapsed time.Duration
 		for {

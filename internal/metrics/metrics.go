@@ -7,6 +7,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,13 +25,24 @@ type Metrics struct {
 	refreshes     *prometheus.CounterVec
 	requests      *prometheus.HistogramVec
 	hashSeconds   prometheus.Histogram
+
+	// observers caches the histogram of each (route, method, code), so a
+	// request does not hash three labels and format its status code.
+	mu        sync.RWMutex
+	observers map[requestKey]prometheus.Observer
+}
+
+type requestKey struct {
+	route, method string
+	code          int
 }
 
 // New registers jwtgate's collectors and the Go and process collectors.
 // hashQueue and revoked, when not nil, are read at scrape time.
 func New(hashQueue, revoked func() int) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		observers: map[requestKey]prometheus.Observer{},
+		reg:       prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jwtgate_logins_total",
 			Help: "Login attempts by outcome: success, bad_credentials, throttled, busy, invalid.",
@@ -100,7 +112,26 @@ func (m *Metrics) Request(route, method string, code int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Observe(d.Seconds())
+	switch method {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+	default:
+		// net/http accepts any token as a method: keep label values (and
+		// this map) bounded whatever clients send.
+		method = "OTHER"
+	}
+	k := requestKey{route, method, code}
+	m.mu.RLock()
+	o, ok := m.observers[k]
+	m.mu.RUnlock()
+	if !ok {
+		// Methods are normalised above, routes are the mux's patterns and
+		// codes ours: the map stays small.
+		o = m.requests.WithLabelValues(route, method, strconv.Itoa(code))
+		m.mu.Lock()
+		m.observers[k] = o
+		m.mu.Unlock()
+	}
+	o.Observe(d.Seconds())
 }
 
 // Handler serves the metrics in the Prometheus text format.

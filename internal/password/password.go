@@ -96,6 +96,14 @@ func Check(encoded, pw string, want Params) (ok, rehash bool, err error) {
 	return ok, rehash, nil
 }
 
+// Dummy returns a well-formed hash under p that no password is known to
+// match (an all-zero key). Checking a password against it costs exactly
+// what checking against a real hash does, which is what makes an unknown
+// user as slow as a wrong password, and it needs no hashing to make.
+func Dummy(p Params) string {
+	return encode(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen))
+}
+
 // encode renders parameters, salt and key as a PHC string.
 func encode(p Params, salt, key []byte) string {
 	b64 := base64.RawStdEncoding

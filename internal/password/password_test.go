@@ -177,3 +177,13 @@ func BenchmarkHashOWASP(b *testing.B) {
 		}
 	}
 }
+
+func TestDummy(t *testing.T) {
+	d := Dummy(fast)
+	for _, pw := range []string{"", "password", "\x00"} {
+		ok, rehash, err := Check(d, pw, fast)
+		if ok || rehash || err != nil {
+			t.Errorf("Check(Dummy, %q) = %v, %v, %v; want a well-formed non-match", pw, ok, rehash, err)
+		}
+	}
+}

@@ -20,15 +20,30 @@ func handleForwardAuth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := ClaimsFrom(r.Context())
 		h := w.Header()
-		h.Set("X-Auth-User", c.Name)
-		h.Set("X-Auth-User-Id", strconv.FormatInt(c.UserID, 10))
-		h.Set("X-Auth-Roles", strings.Join(c.Roles, ","))
-		h.Set("Cache-Control", "no-store")
-		roles := c.Roles
-		if roles == nil {
-			roles = []string{}
-		}
+		// Direct assignment with canonical keys: this is the hottest route
+		// behind a proxy.
+		h["X-Auth-User"] = []string{c.Name}
+		h["X-Auth-User-Id"] = []string{strconv.FormatInt(c.UserID, 10)}
+		h["X-Auth-Roles"] = []string{strings.Join(c.Roles, ",")}
+		h["Cache-Control"] = noStore
 		// Proxies ignore the body; it repeats the identity for people with curl.
-		writeJSON(w, http.StatusOK, map[string]any{"name": c.Name, "id": c.UserID, "roles": roles})
+		writeJSON(w, http.StatusOK, identity{Name: c.Name, ID: c.UserID, Roles: nonNil(c.Roles)})
 	})
+}
+
+// identity is the forward-auth body.
+type identity struct {
+	Name  string   `json:"name"`
+	ID    int64    `json:"id"`
+	Roles []string `json:"roles"`
+}
+
+var noStore = []string{"no-store"}
+
+// nonNil returns s, or an empty slice for nil, so JSON shows [] not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

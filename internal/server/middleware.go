@@ -21,13 +21,35 @@ import (
 
 type ctxKey int
 
-const claimsKey ctxKey = iota
+const stateKey ctxKey = iota
+
+// reqState is everything the middleware learns about one request, made once
+// by logRequests and filled in as the request goes deeper (requireAuth sets
+// the claims and the actor), so the hot path copies the request once.
+type reqState struct {
+	info   auth.RequestInfo
+	claims *token.Claims
+}
+
+// withState returns r carrying a fresh reqState.
+func withState(r *http.Request, c auth.Client) (*http.Request, *reqState) {
+	st := &reqState{info: auth.RequestInfo{Client: c}}
+	ctx := context.WithValue(auth.WithRequestInfo(r.Context(), &st.info), stateKey, st)
+	return r.WithContext(ctx), st
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey).(*reqState)
+	return st
+}
 
 // ClaimsFrom returns the verified claims of the request's access token, or
 // nil on a public route.
 func ClaimsFrom(ctx context.Context) *token.Claims {
-	c, _ := ctx.Value(claimsKey).(*token.Claims)
-	return c
+	if st := stateFrom(ctx); st != nil {
+		return st.claims
+	}
+	return nil
 }
 
 // bearerToken extracts the token from an Authorization header. present is
@@ -67,8 +89,12 @@ func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler 
 				unauthorized(w, "invalid_token")
 				return
 			}
-			ctx := auth.WithActor(context.WithValue(r.Context(), claimsKey, claims), claims.UserID)
-			next.ServeHTTP(w, r.WithContext(ctx))
+			st := stateFrom(r.Context())
+			if st == nil { // not behind logRequests (a handler used alone)
+				r, st = withState(r, auth.Client{})
+			}
+			st.claims, st.info.ActorID = claims, claims.UserID
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -103,18 +129,29 @@ func unauthorized(w http.ResponseWriter, errCode string) {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// staticHeaders go on every response. They are set by map assignment with
+// canonical keys and shared value slices: no per-request allocation
+// (net/http only reads them).
+var staticHeaders = map[string][]string{
+	"Content-Security-Policy":      {contentSecurityPolicy},
+	"X-Content-Type-Options":       {"nosniff"},
+	"X-Frame-Options":              {"DENY"},
+	"Referrer-Policy":              {"no-referrer"},
+	"Cross-Origin-Opener-Policy":   {"same-origin"},
+	"Cross-Origin-Resource-Policy": {"same-origin"},
+	"Permissions-Policy":           {"camera=(), microphone=(), geolocation=(), payment=()"},
+}
+
+var hstsValue = []string{"max-age=63072000; includeSubDomains"}
+
 func securityHeaders(next http.Handler, tls bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		for k, v := range staticHeaders {
+			h[k] = v
+		}
 		if tls {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hstsValue
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -168,14 +205,14 @@ func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver,
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		w.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		sw := &statusWriter{ResponseWriter: w}
 		// The origin of the request, for throttling and audit events further in.
 		ip := ""
 		if a := ips.ClientIP(r); a.IsValid() {
 			ip = a.String()
 		}
-		r = r.WithContext(auth.WithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()}))
+		r, _ = withState(r, auth.Client{IP: ip, UserAgent: r.UserAgent()})
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
@@ -183,6 +220,9 @@ func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver,
 		if m != nil {
 			// r.Pattern was set by the ServeMux further in, on this request.
 			m.Request(r.Pattern, r.Method, sw.status, time.Since(start))
+		}
+		if !logger.Enabled(r.Context(), slog.LevelInfo) {
+			return
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
