@@ -20,6 +20,7 @@ const (
 	EventUserEnabled      = "user.enabled"
 	EventUserDeleted      = "user.deleted"
 	EventPasswordReset    = "user.password_reset"
+	EventRolesChanged     = "user.roles_changed"
 	EventKeyRotated       = "key.rotated"
 	EventSecurityWarning  = "security.warning"
 	EventPasswordRehashed = "password.rehashed"

@@ -116,6 +116,8 @@ type UserStore interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	// SetPasswordHash replaces the stored hash. ErrNotFound if no such user.
 	SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error
+	// SetRoles replaces a user's roles. ErrNotFound if no such user.
+	SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error
 	// SetDisabled enables or disables a user. ErrNotFound if no such user.
 	SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error
 	// DeleteUser removes a user and, by cascade, its sessions. ErrNotFound if none.

@@ -203,3 +203,12 @@ func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEve
 		}
 	}
 }
+
+// UserSessions returns the named user's live sessions (admin, CLI).
+func (s *Service) UserSessions(ctx context.Context, name string) ([]jwtgate.Session, error) {
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	return s.LiveSessions(ctx, u.ID)
+}

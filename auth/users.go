@@ -102,3 +102,21 @@ func (s *Service) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 	}
 	return users, nil
 }
+
+// SetRoles replaces the named user's roles. Their live access tokens keep
+// the old roles until they expire or refresh (at most the access TTL):
+// end the user's sessions too for an immediate change.
+func (s *Service) SetRoles(ctx context.Context, name string, roles []string) error {
+	if err := jwtgate.ValidateRoles(roles); err != nil {
+		return err
+	}
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	if err := s.store.SetRoles(ctx, u.ID, roles, s.o.Now()); err != nil {
+		return fmt.Errorf("auth: set roles of %q: %w", name, err)
+	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: "roles " + strings.Join(roles, ",")})
+	return nil
+}

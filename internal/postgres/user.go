@@ -229,3 +229,14 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 	}
 	return has, nil
 }
+
+// SetRoles replaces the user's roles. It returns an error wrapping
+// jwtgate.ErrNotFound if there is no such user.
+func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error {
+	joined, err := joinRoles(roles)
+	if err != nil {
+		return fmt.Errorf("postgres: set roles of user %d: %w", id, err)
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`, joined, millis(at), id)
+	return oneRow(tag, err, "set roles of user %d", id)
+}

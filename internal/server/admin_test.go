@@ -79,3 +79,38 @@ func TestAdminUsers(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminRolesAndSessions(t *testing.T) {
+	f := newFixture(t, Options{})
+	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
+	f.loginFull(t, "alice", "alice-pass")
+	for _, tt := range []struct {
+		path, body string
+		want       int
+	}{
+		{"/admin/users/alice/roles", `{"roles":["ops","dev"]}`, 204},
+		{"/admin/users/alice/roles", `{"roles":[]}`, 204},
+		{"/admin/users/alice/roles", `{"roles":["Bad Role"]}`, 400},
+		{"/admin/users/alice/roles", `{"roles":"ops"}`, 400},
+		{"/admin/users/alice/roles", `{}`, 400},
+		{"/admin/users/nobody/roles", `{"roles":[]}`, 404},
+		{"/admin/users/admin/roles", `{"roles":["ops"]}`, 409},
+	} {
+		if r := f.do(bearer("PUT", tt.path, admin, tt.body)); r.code != tt.want {
+			t.Errorf("PUT %s %s = %d %s, want %d", tt.path, tt.body, r.code, r.body, tt.want)
+		}
+	}
+	f.do(bearer("PUT", "/admin/users/alice/roles", admin, `{"roles":["ops"]}`))
+	tok := f.loginFull(t, "alice", "alice-pass")["token"].(string)
+	claims, _ := f.svc.Verify(tok)
+	if len(claims.Roles) != 1 || claims.Roles[0] != "ops" {
+		t.Errorf("roles in a new token = %v, want [ops]", claims.Roles)
+	}
+	r := f.do(bearer("GET", "/admin/users/alice/sessions", admin, ""))
+	if r.code != 200 || strings.Count(string(r.body), `"id"`) != 2 {
+		t.Errorf("GET /admin/users/alice/sessions = %d %s, want 2 sessions", r.code, r.body)
+	}
+	if r := f.do(bearer("GET", "/admin/users/nobody/sessions", admin, "")); r.code != 404 {
+		t.Errorf("sessions of an unknown user = %d, want 404", r.code)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,24 @@ func handleUserAction(logger *slog.Logger, svc *auth.Service, action string) htt
 			err = svc.SetDisabled(ctx, name, action == "disable")
 		case "delete":
 			err = svc.DeleteUser(ctx, name)
+		case "roles":
+			var req struct {
+				Roles *[]string `json:"roles"`
+			}
+			if rerr := decodeJSON(r, &req); rerr != nil {
+				rerr.write(w)
+				return
+			}
+			if req.Roles == nil {
+				writeError(w, http.StatusBadRequest, "invalid_request", `field "roles" is required (an array, [] for none)`)
+				return
+			}
+			// Taking admin from yourself could leave no admin at all.
+			if jwtgate.NameKey(name) == jwtgate.NameKey(self.Name) && !slices.Contains(*req.Roles, jwtgate.RoleAdmin) {
+				writeError(w, http.StatusConflict, "self", "you cannot remove your own admin role")
+				return
+			}
+			err = svc.SetRoles(ctx, name, *req.Roles)
 		case "password":
 			var req struct {
 				Password *string `json:"password"`
@@ -138,5 +157,24 @@ func handleUserAction(logger *slog.Logger, svc *auth.Service, action string) htt
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleUserSessions lists a user's live sessions (admin).
+func handleUserSessions(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		list, err := svc.UserSessions(ctx, r.PathValue("name"))
+		if err != nil {
+			writeServiceError(w, logger, err)
+			return
+		}
+		out := make([]sessionJSON, 0, len(list))
+		for _, s := range list {
+			out = append(out, sessionJSON{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt, IP: s.IP, UserAgent: s.UserAgent})
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 	})
 }

@@ -45,6 +45,8 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /admin/users/{name}/disable", admin(handleUserAction(log, svc, "disable")))
 	mux.Handle("POST /admin/users/{name}/enable", admin(handleUserAction(log, svc, "enable")))
 	mux.Handle("POST /admin/users/{name}/password", admin(handleUserAction(log, svc, "password")))
+	mux.Handle("PUT /admin/users/{name}/roles", admin(handleUserAction(log, svc, "roles")))
+	mux.Handle("GET /admin/users/{name}/sessions", admin(handleUserSessions(log, svc)))
 	mux.Handle("DELETE /admin/users/{name}", admin(handleUserAction(log, svc, "delete")))
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
 

@@ -221,3 +221,14 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 	}
 	return has, nil
 }
+
+// SetRoles replaces the user's roles. It returns an error wrapping
+// jwtgate.ErrNotFound if there is no such user.
+func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error {
+	joined, err := joinRoles(roles)
+	if err != nil {
+		return fmt.Errorf("sqlite: set roles of user %d: %w", id, err)
+	}
+	res, err := db.db.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, millis(at), id)
+	return oneRow(res, err, "set roles of user %d", id)
+}

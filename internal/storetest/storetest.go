@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "CreateFirstUserConcurrent", run: testCreateFirstUserConcurrent},
 		{name: "ListUsers", run: testListUsers},
 		{name: "HasUsers", run: testHasUsers},
+		{name: "SetRoles", run: testSetRoles},
 		{name: "SetPasswordHash", run: testSetPasswordHash},
 		{name: "SetDisabled", run: testSetDisabled},
 		{name: "DeleteUser", run: testDeleteUser},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -448,5 +449,22 @@ func testHasUsers(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	}
 	if has, _ := s.HasUsers(t.Context()); has {
 		t.Error("HasUsers after deleting the only user = true")
+	}
+}
+
+func testSetRoles(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	s := newStore(t)
+	u := mustCreateUser(t, s, newUser("pia", "dev"))
+	for _, roles := range [][]string{{"admin", "ops"}, nil, {"x"}} {
+		if err := s.SetRoles(t.Context(), u.ID, roles, t0.Add(time.Hour)); err != nil {
+			t.Fatalf("SetRoles(%v) = %v", roles, err)
+		}
+		got, _ := s.UserByID(t.Context(), u.ID)
+		if !slices.Equal(got.Roles, roles) || !sameTime(got.UpdatedAt, t0.Add(time.Hour)) {
+			t.Errorf("after SetRoles(%v): roles %v, updated %v", roles, got.Roles, got.UpdatedAt)
+		}
+	}
+	if err := s.SetRoles(t.Context(), u.ID+99, nil, t0); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("SetRoles(unknown) = %v, want ErrNotFound", err)
 	}
 }
