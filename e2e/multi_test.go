@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/internal/pgtest"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// waitFor polls check every 20 ms until it is true or 10 s pass, and
+// returns how long it took.
+func waitFor(t *testing.T, what string, check func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !check() {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// TestThreeInstancesOnPostgres runs three real jwtgate processes on one
+// PostgreSQL schema: a login on A is good on B, a refresh on C continues
+// it, a logout on A is refused by B and C within the stated bound (2 s)
+// with no call between the instances, and a key rotated on B shows in A's
+// and C's JWKS within it too.
+func TestThreeInstancesOnPostgres(t *testing.T) {
+	t.Parallel()
+	db := pgtest.FreshSchema(t)
+	args := []string{"--demo", "--db", db, "--issuer", "http://jwtgate.cluster"}
+	a := StartServer(t, "", args)
+	b := StartServer(t, "", args)
+	c := StartServer(t, "", args)
+
+	login := send(t, "POST", a.URL+"/login", loginJSON("admin", "1234")).jsonBody()
+	tok, _ := login["token"].(string)
+	if tok == "" {
+		t.Fatalf("login on A = %v", login)
+	}
+	if code, name := userName(t, b.URL, tok); code != 200 || name != "admin" {
+		t.Fatalf("A's token on B = %d %q", code, name)
+	}
+	refreshed := send(t, "POST", c.URL+"/token/refresh", []byte(`{"refresh_token":"`+login["refresh_token"].(string)+`"}`))
+	if refreshed.status != 200 {
+		t.Fatalf("refresh on C = %d %s", refreshed.status, refreshed.body)
+	}
+	tok2 := refreshed.jsonBody()["token"].(string)
+	for _, s := range []*Server{a, b} {
+		if code, _ := userName(t, s.URL, tok2); code != 200 {
+			t.Fatalf("C's refreshed token on %s = %d", s.URL, code)
+		}
+	}
+
+	if r := send(t, "POST", a.URL+"/logout", nil, "Authorization", "Bearer "+tok); r.status != 204 {
+		t.Fatalf("logout on A = %d", r.status)
+	}
+	for _, s := range []*Server{b, c} {
+		for _, tk := range []string{tok, tok2} {
+			took := waitFor(t, "logout reaching "+s.URL, func() bool { code, _ := userName(t, s.URL, tk); return code == 401 })
+			t.Logf("logout on A refused on %s after %s", s.URL, took.Round(time.Millisecond))
+			if took > 2*time.Second {
+				t.Errorf("logout reached %s after %s, want within 2 s", s.URL, took)
+			}
+		}
+	}
+
+	admin := loginToken(t, b.URL, "admin", "1234")
+	r := send(t, "POST", b.URL+"/admin/keys/rotate", nil, "Authorization", "Bearer "+admin)
+	if r.status != 201 {
+		t.Fatalf("rotate on B = %d %s", r.status, r.body)
+	}
+	kid := r.jsonBody()["kid"].(string)
+	for _, s := range []*Server{a, c} {
+		took := waitFor(t, "rotation reaching "+s.URL, func() bool {
+			keys, err := token.ParseJWKS(send(t, "GET", s.URL+"/.well-known/jwks.json", nil).body)
+			return err == nil && slices.ContainsFunc(keys, func(k *token.Key) bool { return k.ID == kid })
+		})
+		t.Logf("rotation on B published by %s after %s", s.URL, took.Round(time.Millisecond))
+		if took > 2*time.Second {
+			t.Errorf("rotation reached %s after %s, want within 2 s", s.URL, took)
+		}
+	}
+
+	// Disabling a user on one instance ends their sessions everywhere.
+	if r := send(t, "POST", c.URL+"/admin/users", []byte(`{"name":"erin","password":"erin-password"}`), "Authorization", "Bearer "+admin); r.status != 201 {
+		t.Fatalf("create erin = %d", r.status)
+	}
+	erin := loginToken(t, a.URL, "erin", "erin-password")
+	if r := send(t, "POST", b.URL+"/admin/users/erin/disable", nil, "Authorization", "Bearer "+admin); r.status != 204 {
+		t.Fatalf("disable erin on B = %d", r.status)
+	}
+	took := waitFor(t, "disable reaching A", func() bool { code, _ := userName(t, a.URL, erin); return code == 401 })
+	t.Logf("user disabled on B refused on A after %s", took.Round(time.Millisecond))
+}
