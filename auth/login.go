@@ -56,7 +56,7 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if err := s.throttleCheck(ctx, account, addr); err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserByName(ctx, name)
+	u, err := timed(s, "user_by_name", func() (*jwtgate.User, error) { return s.store.UserByName(ctx, name) })
 	if err != nil && !errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
@@ -156,11 +156,12 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 		IP:        c.IP,
 		UserAgent: truncate(c.UserAgent, 256),
 	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
+	if _, err := timed(s, "create_session", func() (struct{}, error) { return struct{}{}, s.store.CreateSession(ctx, sess) }); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
 	refresh := newRefreshToken()
-	if err := s.store.CreateRefreshToken(ctx, &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}); err != nil {
+	rt := &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}
+	if _, err := timed(s, "create_refresh_token", func() (struct{}, error) { return struct{}{}, s.store.CreateRefreshToken(ctx, rt) }); err != nil {
 		return nil, fmt.Errorf("auth: create refresh token: %w", err)
 	}
 	access, claims, err := s.mint(u, sess.ID, now, token.NewID())

@@ -91,7 +91,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 		return nil, false, ErrInvalidGrant
 	}
 	hash := hashRefresh(raw)
-	rt, err := s.store.RefreshTokenByHash(ctx, hash)
+	rt, err := timed(s, "refresh_token_by_hash", func() (*jwtgate.RefreshToken, error) { return s.store.RefreshTokenByHash(ctx, hash) })
 	if errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, false, ErrInvalidGrant
 	} else if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	jti := base64.RawURLEncoding.EncodeToString(s.derive(raw, "jti")[:16])
 	if rt.SpentAt == nil {
 		next := &jwtgate.RefreshToken{Hash: hashRefresh(successor), SessionID: sess.ID, CreatedAt: now}
-		won, err := s.store.SpendRefreshToken(ctx, hash, now, next)
+		won, err := timed(s, "spend_refresh_token", func() (bool, error) { return s.store.SpendRefreshToken(ctx, hash, now, next) })
 		if err != nil {
 			return nil, false, fmt.Errorf("auth: refresh: %w", err)
 		}
@@ -148,7 +148,7 @@ func (s *Service) refreshed(u *jwtgate.User, sid string, iat time.Time, jti, suc
 // neither revoked nor past its absolute or idle lifetime, and the user is
 // enabled.
 func (s *Service) liveSession(ctx context.Context, sid string, now time.Time) (*jwtgate.Session, *jwtgate.User, error) {
-	sess, err := s.store.SessionByID(ctx, sid)
+	sess, err := timed(s, "session_by_id", func() (*jwtgate.Session, error) { return s.store.SessionByID(ctx, sid) })
 	if errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, nil, ErrInvalidGrant
 	} else if err != nil {
@@ -157,7 +157,7 @@ func (s *Service) liveSession(ctx context.Context, sid string, now time.Time) (*
 	if !sess.Live(now) || now.Sub(sess.LastUsedAt) > s.o.SessionIdleTTL {
 		return nil, nil, ErrInvalidGrant
 	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
+	u, err := timed(s, "user_by_id", func() (*jwtgate.User, error) { return s.store.UserByID(ctx, sess.UserID) })
 	if errors.Is(err, jwtgate.ErrNotFound) {
 		return nil, nil, ErrInvalidGrant
 	} else if err != nil {

@@ -173,13 +173,13 @@ func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEve
 			return
 		case <-tick.C:
 		}
-		if err := s.revs.Sync(ctx); err != nil && ctx.Err() == nil {
+		if _, err := timed(s, "sync_revocations", func() (struct{}, error) { return struct{}{}, s.revs.Sync(ctx) }); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("revocation sync failed", "err", err)
 		}
 		if kr == nil {
 			continue
 		}
-		if err := kr.Sync(ctx); err != nil && ctx.Err() == nil {
+		if _, err := timed(s, "sync_keys", func() (struct{}, error) { return struct{}{}, kr.Sync(ctx) }); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("key sync failed", "err", err)
 		}
 		if time.Since(lastChores) < time.Minute {

@@ -61,6 +61,8 @@ func TestMetricsMove(t *testing.T) {
 		{`jwtgate_http_request_duration_seconds_count{code="200",method="POST",route="POST /login"}`, 1},
 		{`jwtgate_http_request_duration_seconds_count{code="400",method="POST",route="POST /login"}`, 1},
 		{`jwtgate_password_hash_seconds_count`, 2},
+		{`jwtgate_store_operation_seconds_count{op="spend_refresh_token"}`, 1},
+		{`jwtgate_store_operation_seconds_count{op="user_by_name"}`, 2},
 	} {
 		if got := after[tt.series] - before[tt.series]; got != tt.delta {
 			t.Errorf("%s moved by %v, want %v", tt.series, got, tt.delta)

@@ -25,6 +25,7 @@ type Metrics struct {
 	refreshes     *prometheus.CounterVec
 	requests      *prometheus.HistogramVec
 	hashSeconds   prometheus.Histogram
+	storeSeconds  *prometheus.HistogramVec
 
 	// observers caches the histogram of each (route, method, code), so a
 	// request does not hash three labels and format its status code.
@@ -66,7 +67,12 @@ func New(hashQueue, revoked func() int) *Metrics {
 			Buckets: []float64{.005, .01, .02, .04, .08, .16, .32, .64},
 		}),
 	}
-	m.reg.MustRegister(m.logins, m.verifications, m.refreshes, m.requests, m.hashSeconds,
+	m.storeSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "jwtgate_store_operation_seconds",
+		Help:    "Latency of store operations on the login, refresh and sync paths, by operation.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+	}, []string{"op"})
+	m.reg.MustRegister(m.logins, m.verifications, m.refreshes, m.requests, m.hashSeconds, m.storeSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if hashQueue != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -105,6 +111,11 @@ func (m *Metrics) Refresh(outcome string) { m.refreshes.WithLabelValues(outcome)
 
 // Hash implements auth.Observer.
 func (m *Metrics) Hash(d time.Duration) { m.hashSeconds.Observe(d.Seconds()) }
+
+// Store implements auth.Observer. op is one of a fixed set of names.
+func (m *Metrics) Store(op string, d time.Duration) {
+	m.storeSeconds.WithLabelValues(op).Observe(d.Seconds())
+}
 
 // Request records one HTTP request. route is the ServeMux pattern ("" for
 // none), which keeps the label set small whatever paths clients send.

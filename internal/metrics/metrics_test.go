@@ -20,6 +20,7 @@ func TestDashboardUsesRealMetrics(t *testing.T) {
 	m.Refresh("ok")
 	m.Hash(time.Millisecond)
 	m.Request("GET /user", "GET", 200, time.Millisecond)
+	m.Store("user_by_name", time.Millisecond)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	exported := rec.Body.String()
