@@ -400,4 +400,3 @@ func BenchmarkSign(b *testing.B) {
 		})
 	}
 }
-
