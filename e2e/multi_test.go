@@ -95,4 +95,23 @@ func TestThreeInstancesOnPostgres(t *testing.T) {
 	}
 	took := waitFor(t, "disable reaching A", func() bool { code, _ := userName(t, a.URL, erin); return code == 401 })
 	t.Logf("user disabled on B refused on A after %s", took.Round(time.Millisecond))
+
+	// Brute force spread over the three instances is counted once, for the
+	// cluster: the fifth failure, whichever instance takes it, locks the
+	// account everywhere.
+	if r := send(t, "POST", a.URL+"/admin/users", []byte(`{"name":"frank","password":"frank-password"}`), "Authorization", "Bearer "+admin); r.status != 201 {
+		t.Fatalf("create frank = %d", r.status)
+	}
+	instances := []*Server{a, b, c}
+	for i := range 5 {
+		s := instances[i%3]
+		if r := send(t, "POST", s.URL+"/login", loginJSON("frank", "wrong")); r.status != 400 {
+			t.Fatalf("failure %d on %s = %d, want 400", i+1, s.URL, r.status)
+		}
+	}
+	for _, s := range instances {
+		if r := send(t, "POST", s.URL+"/login", loginJSON("frank", "frank-password")); r.status != 429 {
+			t.Errorf("right password on %s after 5 failures spread over 3 instances = %d, want 429", s.URL, r.status)
+		}
+	}
 }

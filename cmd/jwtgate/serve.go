@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
+	"github.com/jwtgate/jwtgate/internal/postgres"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/server"
 	"github.com/jwtgate/jwtgate/internal/throttle"
@@ -190,13 +191,17 @@ func runServe(c cmdIO, args []string) error {
 	// time, through svcRef, set once the service exists.
 	var svcRef *auth.Service
 	m := metrics.New(func() int { return svcRef.HashQueue() }, func() int { return svcRef.Revocations().Len() })
+	accounts, addrs, err := limiters(store, cfg)
+	if err != nil {
+		return err
+	}
 	svc, err := auth.New(ctx, store, keys, auth.Options{
 		Observer: m,
 		Issuer:   cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
-		AccountLimiter: throttle.NewMemory(cfg.account, time.Now),
-		IPLimiter:      throttle.NewMemory(cfg.ip, time.Now),
+		AccountLimiter: accounts,
+		IPLimiter:      addrs,
 	})
 	if err != nil {
 		return err
@@ -269,6 +274,25 @@ func runServe(c cmdIO, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// limiters picks where failed-login counters live: in PostgreSQL when the
+// store is, so the limits hold for the whole cluster rather than per
+// instance; in memory for SQLite (one instance).
+func limiters(store store, cfg *serveConfig) (accounts, addrs throttle.Limiter, err error) {
+	pg, ok := store.(*postgres.DB)
+	if !ok {
+		return throttle.NewMemory(cfg.account, time.Now), throttle.NewMemory(cfg.ip, time.Now), nil
+	}
+	a, err := pg.Limiter("account", cfg.account, time.Now)
+	if err != nil {
+		return nil, nil, configErr("login throttling: %v", err)
+	}
+	b, err := pg.Limiter("ip", cfg.ip, time.Now)
+	if err != nil {
+		return nil, nil, configErr("login throttling: %v", err)
+	}
+	return a, b, nil
 }
 
 // parseSealer builds the key-encryption sealer from JWTGATE_KEY_ENCRYPTION_KEY
