@@ -2,67 +2,19 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/pgtest"
 	"github.com/jwtgate/jwtgate/internal/storetest"
 )
 
-// The tests need a PostgreSQL server. They use the database at
-// $JGTEST_POSTGRES_URL (a URL; each test works in a schema of its own,
-// created and dropped around it), and skip when it cannot be reached,
-// unless $JGTEST_REQUIRE_POSTGRES=1 (as CI sets), when they fail.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// reach caches the answer to "is the server there?" for the whole run.
-var reach struct {
-	once sync.Once
-	url  string
-	err  error
-}
-
-// serverURL returns the URL of the test server, or skips (or fails) tb if
-// the server cannot be reached.
-func serverURL(tb testing.TB) string {
-	tb.Helper()
-	reach.once.Do(func() {
-		reach.url = os.Getenv("JGTEST_POSTGRES_URL")
-		if reach.url == "" {
-			reach.url = defaultURL
-		}
-		cfg, err := pgx.ParseConfig(reach.url)
-		if err != nil {
-			reach.err = fmt.Errorf("JGTEST_POSTGRES_URL: %v", err)
-			return
-		}
-		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			reach.err = fmt.Errorf("PostgreSQL not reachable at %s: %v", addr, err)
-			return
-		}
-		conn.Close(ctx)
-	})
-	if reach.err != nil {
-		if os.Getenv("JGTEST_REQUIRE_POSTGRES") == "1" {
-			tb.Fatalf("%v (JGTEST_REQUIRE_POSTGRES=1)", reach.err)
-		}
-		tb.Skip(reach.err)
-	}
-	return reach.url
-}
+// The tests need a PostgreSQL server: see package pgtest (they skip when it
+// cannot be reached, unless $JGTEST_REQUIRE_POSTGRES=1, as CI sets).
+func serverURL(tb testing.TB) string { return pgtest.ServerURL(tb) }
 
 // adminExec runs statements on the test server outside any test schema.
 func adminExec(tb testing.TB, ctx context.Context, sql ...string) {
@@ -79,30 +31,9 @@ func adminExec(tb testing.TB, ctx context.Context, sql ...string) {
 	}
 }
 
-// freshSchema creates an empty schema, dropped with everything in it when
-// tb ends, and returns the server's URL with that schema as search_path.
-func freshSchema(tb testing.TB) string {
-	tb.Helper()
-	base := serverURL(tb)
-	var b [8]byte
-	rand.Read(b[:])
-	schema := "jg_test_" + hex.EncodeToString(b[:])
-	adminExec(tb, tb.Context(), `CREATE SCHEMA `+schema)
-	tb.Cleanup(func() {
-		// tb.Context() is already cancelled when cleanups run.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		adminExec(tb, ctx, `DROP SCHEMA `+schema+` CASCADE`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("JGTEST_POSTGRES_URL must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshSchema creates an empty schema, dropped when tb ends, and returns
+// the server's URL with it as search_path.
+func freshSchema(tb testing.TB) string { return pgtest.FreshSchema(tb) }
 
 // openTest opens a store in a fresh schema and closes it when tb ends.
 func openTest(tb testing.TB) *DB {
