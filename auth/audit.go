@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jwtgate/jwtgate"
 )
@@ -72,4 +74,20 @@ func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
 // Audit lists audit events (admin API and CLI).
 func (s *Service) Audit(ctx context.Context, f jwtgate.AuditFilter) ([]jwtgate.AuditEvent, error) {
 	return s.store.Audit(ctx, f)
+}
+
+// sessionsText is "1 session", "3 sessions": audit details read as prose.
+func sessionsText(n int) string {
+	if n == 1 {
+		return "1 session"
+	}
+	return fmt.Sprintf("%d sessions", n)
+}
+
+// rolesText describes a role list for the audit log.
+func rolesText(roles []string) string {
+	if len(roles) == 0 {
+		return "no roles"
+	}
+	return "roles " + strings.Join(roles, ",")
 }

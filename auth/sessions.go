@@ -52,7 +52,7 @@ func (s *Service) RevokeUserSessions(ctx context.Context, name string) (int, err
 	}
 	n, err := s.revokeAll(ctx, u.ID, "")
 	if err == nil {
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSessionsRevoked, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d sessions", n)})
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSessionsRevoked, UserID: u.ID, Name: u.Name, Detail: sessionsText(n)})
 	}
 	return n, err
 }
@@ -109,7 +109,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 		return fmt.Errorf("auth: change password: %w", err)
 	}
 	n, err := s.revokeAll(ctx, u.ID, c.SessionID)
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordChanged, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d other sessions revoked", n)})
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordChanged, UserID: u.ID, Name: u.Name, Detail: "other " + sessionsText(n) + " revoked"})
 	return err
 }
 

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jwtgate/jwtgate"
 )
@@ -29,7 +28,7 @@ func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []strin
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("auth: create user: %w", err)
 	}
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: "roles " + strings.Join(roles, ",")})
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: rolesText(roles)})
 	return u, nil
 }
 
@@ -53,7 +52,7 @@ func (s *Service) SetPassword(ctx context.Context, name, pw string) error {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
 	n, err := s.revokeAll(ctx, u.ID, "")
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordReset, UserID: u.ID, Name: u.Name, Detail: fmt.Sprintf("%d sessions revoked", n)})
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordReset, UserID: u.ID, Name: u.Name, Detail: sessionsText(n) + " revoked"})
 	return err
 }
 
@@ -117,6 +116,6 @@ func (s *Service) SetRoles(ctx context.Context, name string, roles []string) err
 	if err := s.store.SetRoles(ctx, u.ID, roles, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: set roles of %q: %w", name, err)
 	}
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: "roles " + strings.Join(roles, ",")})
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: rolesText(roles)})
 	return nil
 }

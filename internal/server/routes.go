@@ -17,6 +17,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	// Pages and their assets (public).
 	mux.Handle("GET /{$}", handlePage("index.html"))
 	mux.Handle("GET /login", handlePage("login.html"))
+	mux.Handle("GET /admin", handlePage("admin.html"))
 	mux.Handle("GET /assets/", handleAssets())
 
 	// The tutorial's API, and the session around it.

@@ -1,6 +1,6 @@
 // Package web holds the browser pages and their assets, embedded in the binary.
 //
-// The pages are static: index.html (home) and login.html, plus the CSS,
+// The pages are static: index.html (home), login.html and admin.html, plus the CSS,
 // JavaScript and SVG files under assets/. They are written to satisfy the
 // server's Content-Security-Policy with no exceptions: no inline scripts or
 // styles, no event-handler attributes, and nothing loaded from another origin.
@@ -16,7 +16,7 @@ import (
 //go:embed static
 var static embed.FS
 
-// FS is the file tree served: index.html, login.html and assets/... at its root.
+// FS is the file tree served: index.html, login.html, admin.html and assets/... at its root.
 func FS() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {

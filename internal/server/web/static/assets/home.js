@@ -1,21 +1,23 @@
 // jwtgate home page.
 //
-// Asks GET /user who is logged in. The session lives in two HttpOnly cookies
-// the browser sends by itself (a short-lived access token, and a refresh
-// token sent only to /token/refresh); this script never sees a token.
+// Asks GET /user who is logged in, through the shared session (session.js,
+// loaded first). The session lives in two HttpOnly cookies the browser sends
+// by itself; this script never sees a token.
 //   200 -> "Logged in as NAME", roles, the sessions list, the password form.
 //   401 -> one POST /token/refresh; if that works, ask again; otherwise
 //          "Not logged in", a short countdown, then the login page.
 //   anything else -> an error with a retry button (no redirect loop).
 //
-// While logged in, the page refreshes the access token shortly before it
-// expires (the server says when in /user's "exp"), and again when the tab
-// comes back after a while. A refresh that answers 401 means the session was
-// ended elsewhere (logout, "Sign out" from another device, a password
-// change, an administrator): the page says so and goes to the login page.
+// While logged in, the session refreshes the access token shortly before it
+// expires, and again when the tab comes back after a while. A refresh that
+// answers 401 means the session was ended elsewhere (logout, "Sign out" from
+// another device, a password change, an administrator): the page says so and
+// goes to the login page.
 "use strict";
 
 (() => {
+  const { SessionEnded, readJSON, busyText, icon, notice } = window.JwtgateSession;
+
   const layout = document.getElementById("layout");
   const card = document.getElementById("home");
   const status = document.getElementById("status");
@@ -26,6 +28,9 @@
   const rolesRow = document.getElementById("roles-row");
   const roles = document.getElementById("roles");
   const userID = document.getElementById("user-id");
+  // The header's link to the admin page, in a nav shown only for admins.
+  const adminLink = document.getElementById("admin-link");
+  const siteNav = adminLink.closest("nav");
   const logout = document.getElementById("logout");
   const logoutLabel = logout.querySelector(".button-label");
   const logoutError = document.getElementById("logout-error");
@@ -50,231 +55,27 @@
   const passwordError = document.getElementById("password-error");
   const passwordDone = document.getElementById("password-done");
 
-  const SVG = "http://www.w3.org/2000/svg";
   const REDIRECT_SECONDS = 3;
-  const REQUEST_TIMEOUT_MS = 15000;
-  // Refresh this long before the access token expires: 30 s, or a fifth of
-  // its remaining lifetime when that is shorter.
-  const MAX_LEAD_MS = 30000;
-  // Never schedule the next refresh sooner than this, so that a server with
-  // very short tokens (or a confused clock) cannot make the page loop.
-  const MIN_DELAY_MS = 1000;
-  // After a failed refresh that was not a 401 (server busy, network down):
-  // try again after this long, doubling up to the maximum.
-  const RETRY_MS = 5000;
-  const MAX_RETRY_MS = 60000;
   const MIN_PASSWORD = 8;
   const MAX_PASSWORD_BYTES = 1024;
 
   let timer = 0; // the countdown to the login page
   let checking = false;
-  let loggedInNow = false; // the page shows a logged-in user
-  let leaving = false; // logging out or going to the login page
-  let expiresAt = 0; // when the access token expires, on this browser's clock (ms)
-  let refreshTimer = 0;
-  let refreshing = null; // the refresh in flight, shared by its callers
-  let retryDelay = RETRY_MS;
   let sessions = [];
   let sessionsLoading = null;
   let ticker = 0; // re-renders "last active 3 min ago"
   let changingPassword = false;
 
-  // The session ended while the page was using it.
-  class SessionEnded extends Error {}
-
-  // ---- Requests ------------------------------------------------------------
-
-  // request is fetch on the same origin, with cookies, JSON, no caching and
-  // a time limit. options.json is sent as a JSON body.
-  function request(path, options = {}) {
-    const init = {
-      method: options.method || "GET",
-      headers: { Accept: "application/json" },
-      cache: "no-store",
-      credentials: "same-origin",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    };
-    if (options.json !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(options.json);
-    }
-    return fetch(path, init);
-  }
-
-  // api is request for the protected routes while logged in: a 401 means the
-  // access token expired (or the cookie went), so it refreshes once and
-  // retries once. It throws SessionEnded when the refresh says the session
-  // is over, after showing so.
-  async function api(path, options = {}) {
-    const res = await request(path, options);
-    if (res.status !== 401 || !loggedInNow) {
-      return res;
-    }
-    const outcome = await refresh();
-    if (outcome === "ok") {
-      return request(path, options);
-    }
-    if (outcome === "ended") {
-      sessionEnded();
-      throw new SessionEnded();
-    }
-    // The server is busy or out of reach: let the caller report its 401.
-    return res;
-  }
-
-  async function readJSON(res) {
-    try {
-      return await res.json();
-    } catch {
-      return null;
-    }
-  }
-
-  // The server's clock, to read "exp" and the sessions' times. The Date
-  // header has whole seconds, so the server may be up to a second past it;
-  // take the later end, to refresh early rather than late.
-  let skew = 0; // server clock minus this browser's clock (ms)
-  function noteClock(res) {
-    const date = Date.parse(res.headers.get("Date") || "");
-    if (!Number.isNaN(date)) {
-      skew = date + 1000 - Date.now();
-    }
-  }
-
-  function serverNow() {
-    return Date.now() + skew;
-  }
-
-  // Retry-After is either delay-seconds or an HTTP date.
-  function retryAfterMs(res) {
-    const raw = (res.headers.get("Retry-After") || "").trim();
-    if (/^\d+$/.test(raw)) {
-      return parseInt(raw, 10) * 1000;
-    }
-    const when = Date.parse(raw);
-    return Number.isNaN(when) ? 0 : Math.max(0, when - serverNow());
-  }
-
-  // ---- Silent refresh ------------------------------------------------------
-
-  // refresh trades the refresh cookie for new cookies, then reads /user
-  // again for the new expiry and schedules the next refresh. Callers at the
-  // same time share one request. It resolves to
-  //   "ok"      the session goes on;
-  //   "ended"   the session is over (401 invalid_grant, or no refresh cookie);
-  //   "failed"  the server is busy or out of reach: try again later.
-  function refresh() {
-    if (!refreshing) {
-      clearTimeout(refreshTimer);
-      refreshTimer = 0;
-      refreshing = renew().finally(() => {
-        refreshing = null;
-      });
-    }
-    return refreshing;
-  }
-
-  async function renew() {
-    let res;
-    try {
-      // An empty body: the server takes the refresh token from its cookie.
-      res = await request("/token/refresh", { method: "POST" });
-    } catch {
-      return retryLater(0);
-    }
-    if (res.status === 401 || res.status === 400) {
-      // 401: the session was revoked or expired; 400: the refresh cookie is
-      // gone (a logout in another tab clears it).
-      return "ended";
-    }
-    if (!res.ok) {
-      return retryLater(retryAfterMs(res));
-    }
-    let userRes;
-    try {
-      userRes = await request("/user");
-    } catch {
-      return retryLater(0);
-    }
-    if (userRes.status === 401) {
-      return "ended";
-    }
-    const user = userRes.ok ? await readJSON(userRes) : null;
-    if (!validUser(user)) {
-      return retryLater(retryAfterMs(userRes));
-    }
-    noteClock(userRes);
-    retryDelay = RETRY_MS;
-    if (loggedInNow) {
-      showUser(user);
-    }
-    noteExpiry(user);
-    return "ok";
-  }
-
-  function retryLater(afterMs) {
-    if (loggedInNow && !leaving) {
-      const delay = Math.max(afterMs, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(onRefreshTimer, delay);
-    }
-    return "failed";
-  }
-
-  // noteExpiry reads "exp" (unix seconds on the server's clock) and
-  // schedules the next refresh before it.
-  function noteExpiry(user) {
-    const exp = typeof user.exp === "number" && user.exp > 0 ? user.exp * 1000 : 0;
-    // Without an exp, check again in a minute.
-    expiresAt = exp ? exp - skew : Date.now() + 60000;
-    schedule();
-  }
-
-  function leadFor(remaining) {
-    return Math.min(MAX_LEAD_MS, Math.max(0, remaining) / 5);
-  }
-
-  function schedule() {
-    clearTimeout(refreshTimer);
-    refreshTimer = 0;
-    if (!loggedInNow || leaving) {
-      return;
-    }
-    const remaining = expiresAt - Date.now();
-    const delay = Math.max(MIN_DELAY_MS, remaining - leadFor(remaining));
-    refreshTimer = setTimeout(onRefreshTimer, delay);
-  }
-
-  async function onRefreshTimer() {
-    refreshTimer = 0;
-    if (!loggedInNow || leaving) {
-      return;
-    }
-    if ((await refresh()) === "ended") {
-      sessionEnded();
-    }
-  }
-
-  // Timers in a hidden tab run late or not at all: when the tab shows again,
-  // refresh now if the token has expired or is about to, and reload the
-  // sessions list, which may have changed meanwhile.
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState !== "visible" || !loggedInNow || leaving) {
-      return;
-    }
-    const remaining = expiresAt - Date.now();
-    if (remaining <= leadFor(remaining) + MIN_DELAY_MS) {
-      onRefreshTimer().then(() => {
-        if (loggedInNow) {
-          loadSessions().catch(() => {});
-        }
-      });
-    } else {
-      schedule();
+  // The session: refreshes while the page shows it, and says when it ends.
+  const session = window.JwtgateSession.create({
+    onUser: showUser,
+    onEnded: sessionEnded,
+    // The tab shows again: the sessions list may have changed meanwhile.
+    onResume: () => {
       loadSessions().catch(() => {});
-    }
+    },
   });
+  const { api } = session;
 
   // ---- The page's states ---------------------------------------------------
 
@@ -286,9 +87,8 @@
     account.hidden = !inside;
     layout.classList.toggle("is-in", inside);
     if (!inside) {
-      loggedInNow = false;
-      clearTimeout(refreshTimer);
-      refreshTimer = 0;
+      session.stop();
+      siteNav.hidden = true;
       clearInterval(ticker);
       ticker = 0;
     }
@@ -321,7 +121,6 @@
       if (left <= 0) {
         stopCountdown();
         countdown.textContent = "Going to the login page now…";
-        leaving = true;
         location.assign("/login");
         return;
       }
@@ -329,16 +128,10 @@
     }, 1000);
   }
 
-  // The session ended while this page showed it.
+  // The session ended while this page showed it (the session calls this
+  // only while it is active and not logging out).
   function sessionEnded() {
-    if (!loggedInNow || leaving) {
-      return;
-    }
     loggedOut("Your session has ended", true);
-  }
-
-  function validUser(user) {
-    return !!user && typeof user.name === "string" && user.name !== "";
   }
 
   function showUser(user) {
@@ -366,6 +159,8 @@
       );
     }
     rolesRow.hidden = list.length === 0;
+    // The administration page, for administrators (it checks for itself).
+    siteNav.hidden = !list.includes("admin");
 
     const hasID = typeof user.id === "number" || typeof user.id === "string";
     userID.textContent = hasID ? String(user.id) : "";
@@ -374,11 +169,8 @@
 
   function loggedIn(user) {
     setState("in");
-    loggedInNow = true;
-    leaving = false;
-    retryDelay = RETRY_MS;
+    session.start(user);
     showUser(user);
-    noteExpiry(user);
     clearInterval(ticker);
     ticker = setInterval(updateTimes, 30000);
   }
@@ -390,12 +182,6 @@
     errorMessage.textContent = text;
   }
 
-  function busyText(res) {
-    return res.status === 503 || res.status === 429
-      ? "The server is busy right now. Please try again in a moment."
-      : `The server answered with an error (HTTP ${res.status}). Please try again.`;
-  }
-
   async function check() {
     if (checking) {
       return;
@@ -403,47 +189,20 @@
     checking = true;
     stopCountdown();
     setState("loading");
-    leaving = false;
     status.textContent = "Checking your session…";
     try {
-      let res;
-      try {
-        res = await request("/user");
-        if (res.status === 401) {
-          // The access token has expired (its cookie with it); the refresh
-          // token may still be good.
-          const outcome = await refresh();
-          if (outcome === "ended") {
-            loggedOut();
-            return;
-          }
-          if (outcome === "failed") {
-            failed("The server could not renew your session. Please try again in a moment.");
-            return;
-          }
-          res = await request("/user");
-        }
-      } catch {
-        failed("The server could not be reached. Check your connection and try again.");
-        return;
-      }
-      if (res.status === 401) {
+      const who = await session.whoami();
+      if (who.state === "out") {
         loggedOut();
         return;
       }
-      if (!res.ok) {
-        failed(busyText(res));
-        return;
-      }
-      noteClock(res);
-      const user = await readJSON(res);
-      if (!validUser(user)) {
-        failed("The server sent an answer this page does not understand.");
+      if (who.state === "error") {
+        failed(who.text);
         return;
       }
       // Show the whole logged-in page at once, sessions included, so that
       // nothing moves after it appears.
-      loggedInNow = true;
+      session.begin();
       try {
         await loadSessions();
       } catch (err) {
@@ -451,10 +210,10 @@
           return;
         }
       }
-      if (!loggedInNow) {
+      if (!session.active) {
         return;
       }
-      loggedIn(user);
+      loggedIn(who.user);
     } finally {
       checking = false;
     }
@@ -462,7 +221,6 @@
 
   stay.addEventListener("click", () => {
     stopCountdown();
-    leaving = false;
     card.classList.remove("is-counting");
     card.classList.add("is-cancelled");
     countdown.textContent = "You are not logged in. Log in to see your account.";
@@ -474,9 +232,7 @@
   });
 
   logout.addEventListener("click", async () => {
-    leaving = true;
-    clearTimeout(refreshTimer);
-    refreshTimer = 0;
+    session.leave();
     logout.disabled = true;
     logout.classList.add("is-busy");
     logoutLabel.textContent = "Logging out…";
@@ -495,8 +251,7 @@
       location.assign("/login");
       return;
     }
-    leaving = false;
-    schedule();
+    session.stay();
     logout.disabled = false;
     logout.classList.remove("is-busy");
     logoutLabel.textContent = "Log out";
@@ -510,30 +265,6 @@
       check();
     }
   });
-
-  // ---- Notices -------------------------------------------------------------
-
-  function icon(name, className) {
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", className);
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    const use = document.createElementNS(SVG, "use");
-    use.setAttribute("href", `/assets/icons.svg#${name}`);
-    svg.append(use);
-    return svg;
-  }
-
-  // Messages go in with textContent only: a server message is data, not markup.
-  function notice(box, iconName, text, action) {
-    const span = document.createElement("span");
-    span.textContent = text;
-    const parts = [icon(iconName, "icon notice-icon"), span];
-    if (action) {
-      parts.push(action);
-    }
-    box.replaceChildren(...parts);
-  }
 
   // ---- Sessions ------------------------------------------------------------
 
@@ -605,7 +336,7 @@
     if (Number.isNaN(when)) {
       return "";
     }
-    const seconds = Math.max(0, Math.round((serverNow() - when) / 1000));
+    const seconds = Math.max(0, Math.round((session.serverNow() - when) / 1000));
     if (seconds < 60) {
       return "just now";
     }
@@ -755,7 +486,7 @@
         );
         return;
       }
-      noteClock(res);
+      session.noteClock(res);
       sessions = body.sessions
         .filter((s) => s && typeof s.id === "string")
         .sort((a, b) => Number(!!b.current) - Number(!!a.current) || Date.parse(b.last_used_at) - Date.parse(a.last_used_at));
@@ -832,7 +563,7 @@
     sessionsStatus.textContent = "";
     loadSessions()
       .then(() => {
-        if (loggedInNow) {
+        if (session.active) {
           sessionsStatus.textContent = `${plural(sessions.length, "active session")}.`;
         }
       })
@@ -930,7 +661,7 @@
     } else if (res.status === 413) {
       passwordFailed("That is too long. Please use a shorter password.", newPassword);
     } else if (res.status === 429) {
-      const seconds = Math.ceil(retryAfterMs(res) / 1000);
+      const seconds = Math.ceil(session.retryAfterMs(res) / 1000);
       passwordFailed(
         seconds > 0 ? `Too many attempts, try again in ${seconds} seconds.` : "Too many attempts, try again in a moment.",
       );
