@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/auth"
@@ -33,6 +35,7 @@ type serveConfig struct {
 	tlsCert, tlsKey            string
 	trustedProxies             string
 	metricsAddr                string
+	forwardAuthHosts           string
 	account, ip                throttle.Policy
 	logLevel                   slog.Level
 	secret                     string // env only
@@ -59,6 +62,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.account.Window, "login-window", throttle.DefaultAccountPolicy.Window, "how long a failed login counts")
 	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
+	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main one (e.g. 127.0.0.1:9100)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -117,6 +121,11 @@ func (cfg *serveConfig) validate() error {
 	cfg.ip.MaxFailures = min(4*cfg.account.MaxFailures, 100)
 	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
 		return configErr("invalid --trusted-proxies: %v", err)
+	}
+	for _, h := range splitList(cfg.forwardAuthHosts) {
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Path != "" {
+			return configErr("invalid --forward-auth-hosts entry %q: want host or host:port", h)
+		}
 	}
 	if cfg.metricsAddr != "" {
 		if _, _, err := net.SplitHostPort(cfg.metricsAddr); err != nil {
@@ -220,7 +229,8 @@ func runServe(c cmdIO, args []string) error {
 	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
 
 	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m},
-		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != ""})
+		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != "",
+			ForwardAuthHosts: splitList(cfg.forwardAuthHosts)})
 	if cfg.metricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -293,6 +303,17 @@ func limiters(store store, cfg *serveConfig) (accounts, addrs throttle.Limiter, 
 		return nil, nil, configErr("login throttling: %v", err)
 	}
 	return a, b, nil
+}
+
+// splitList splits a comma-separated setting, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // parseSealer builds the key-encryption sealer from JWTGATE_KEY_ENCRYPTION_KEY

@@ -207,3 +207,11 @@ func normalizePrefix(p netip.Prefix) (netip.Prefix, bool) {
 	}
 	return netip.PrefixFrom(a, bits).Masked(), true
 }
+
+// FromTrustedProxy reports whether req's immediate peer is a trusted proxy,
+// so that other forwarded headers it sets (X-Forwarded-Host, -Proto, -Uri)
+// may be believed.
+func (r *Resolver) FromTrustedProxy(req *http.Request) bool {
+	addr, ok := parseHop(req.RemoteAddr)
+	return ok && r != nil && r.trusts(addr)
+}

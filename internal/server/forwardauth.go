@@ -1,10 +1,65 @@
 package server
 
 import (
+	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/clientip"
 	"net/http"
 	"strconv"
 	"strings"
 )
+
+// forwardAuth is requireAuth for /auth/verify, with one addition: with
+// ?redirect=1 in the URL the proxy calls (Traefik forwardAuth, Caddy
+// forward_auth, which pass non-2xx answers to the browser), a browser
+// navigation without a valid token gets a 302 to the login page, carrying
+// the page it wanted as return_to when that is on an allowed host. API
+// clients, and nginx (which wants 401), get 401 as before.
+func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string, ips *clientip.Resolver) func(http.Handler) http.Handler {
+	authed := requireAuth(svc, ck)
+	return func(next http.Handler) http.Handler {
+		withAuth := authed(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("redirect") != "1" || !wantsPage(r) {
+				withAuth.ServeHTTP(w, r)
+				return
+			}
+			// Let requireAuth decide; catch its 401.
+			rec := &statusOnly{ResponseWriter: w}
+			withAuth.ServeHTTP(rec, r)
+			if rec.status != http.StatusUnauthorized {
+				return
+			}
+			target := forwardedURL(r, ips.FromTrustedProxy(r))
+			w.Header().Del("WWW-Authenticate")
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, rt.loginURL(issuer, target), http.StatusFound)
+		})
+	}
+}
+
+// statusOnly passes everything through except a 401, which it holds back
+// (no header written, no body) so the caller can answer differently.
+type statusOnly struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusOnly) WriteHeader(code int) {
+	s.status = code
+	if code != http.StatusUnauthorized {
+		s.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (s *statusOnly) Write(b []byte) (int, error) {
+	if s.status == http.StatusUnauthorized {
+		return len(b), nil
+	}
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
 
 // handleForwardAuth answers a reverse proxy's sub-request (nginx
 // auth_request, Traefik forwardAuth, Caddy forward_auth): it runs behind

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/jwtgate/jwtgate/internal/clientip"
 	"net/http"
 )
 
@@ -13,10 +14,11 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	authed := requireAuth(d.Auth, ck)
 	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
 	log, svc := d.Logger, d.Auth
+	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts)
 
 	// Pages and their assets (public).
 	mux.Handle("GET /{$}", handlePage("index.html"))
-	mux.Handle("GET /login", handlePage("login.html"))
+	mux.Handle("GET /login", handleLoginPage(rt))
 	mux.Handle("GET /admin", handlePage("admin.html"))
 	mux.Handle("GET /assets/", handleAssets())
 
@@ -30,7 +32,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc)))
 
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
-	mux.Handle("/auth/verify", authed(handleForwardAuth()))
+	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, clientip.New(o.TrustedProxies))(handleForwardAuth()))
 
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))

@@ -28,6 +28,9 @@ type Options struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed
 	// when finding the client's address; none by default.
 	TrustedProxies []netip.Prefix
+	// ForwardAuthHosts are hosts (host[:port]) besides the issuer's that the
+	// login page may send a browser back to after a forward-auth redirect.
+	ForwardAuthHosts []string
 	// MetricsElsewhere keeps /metrics off this handler (it is served on
 	// its own address, --metrics-addr).
 	MetricsElsewhere bool

@@ -126,8 +126,10 @@
 
     if (res.ok) {
       // The session cookie is set; the token in the body is not needed here.
-      // Stay busy while the browser navigates.
-      location.assign("/");
+      // Stay busy while the browser navigates: back to the page a proxy sent
+      // us from (the server only lets an allowed return_to reach this page),
+      // else home.
+      location.assign(returnTo() || "/");
       return;
     }
 
@@ -231,3 +233,11 @@
     }
   })();
 })();
+
+// returnTo is the return_to of this page's URL when it is an http(s) URL.
+// The server redirects away any return_to that is not on an allowed host
+// before this page loads; the scheme check is a second line of defence.
+function returnTo() {
+  const rt = new URLSearchParams(location.search).get("return_to");
+  return rt && /^https?:\/\//i.test(rt) ? rt : "";
+}
