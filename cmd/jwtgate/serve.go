@@ -18,6 +18,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/internal/postgres"
+	"github.com/jwtgate/jwtgate/internal/redis"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/server"
 	"github.com/jwtgate/jwtgate/internal/throttle"
@@ -36,6 +37,7 @@ type serveConfig struct {
 	trustedProxies             string
 	metricsAddr                string
 	forwardAuthHosts           string
+	redisURL                   string
 	account, ip                throttle.Policy
 	logLevel                   slog.Level
 	secret                     string // env only
@@ -63,6 +65,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
 	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
+	fs.StringVar(&cfg.redisURL, "redis", "", "redis://HOST:PORT/DB: keep the failed-login counters in Redis (shared by all instances using it) instead of PostgreSQL or memory")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main one (e.g. 127.0.0.1:9100)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -200,7 +203,14 @@ func runServe(c cmdIO, args []string) error {
 	// time, through svcRef, set once the service exists.
 	var svcRef *auth.Service
 	m := metrics.New(func() int { return svcRef.HashQueue() }, func() int { return svcRef.Revocations().Len() })
-	accounts, addrs, err := limiters(store, cfg)
+	var rdb *redis.Client
+	if cfg.redisURL != "" {
+		if rdb, err = redis.Open(ctx, cfg.redisURL); err != nil {
+			return fmt.Errorf("--redis: %w", err)
+		}
+		defer rdb.Close()
+	}
+	accounts, addrs, err := limiters(store, rdb, cfg)
 	if err != nil {
 		return err
 	}
@@ -286,23 +296,28 @@ func runServe(c cmdIO, args []string) error {
 	return nil
 }
 
-// limiters picks where failed-login counters live: in PostgreSQL when the
-// store is, so the limits hold for the whole cluster rather than per
-// instance; in memory for SQLite (one instance).
-func limiters(store store, cfg *serveConfig) (accounts, addrs throttle.Limiter, err error) {
-	pg, ok := store.(*postgres.DB)
-	if !ok {
+// limiters picks where failed-login counters live: in Redis when --redis
+// is set (its Fail is several times cheaper than a durable database
+// write); else in PostgreSQL when the store is, so the limits hold for the
+// whole cluster rather than per instance; else in memory (SQLite, one
+// instance).
+func limiters(store store, rdb *redis.Client, cfg *serveConfig) (accounts, addrs throttle.Limiter, err error) {
+	var mk func(name string, p throttle.Policy) (throttle.Limiter, error)
+	switch pg, isPG := store.(*postgres.DB); {
+	case rdb != nil:
+		mk = func(name string, p throttle.Policy) (throttle.Limiter, error) { return rdb.Limiter(name, p, time.Now) }
+	case isPG:
+		mk = func(name string, p throttle.Policy) (throttle.Limiter, error) { return pg.Limiter(name, p, time.Now) }
+	default:
 		return throttle.NewMemory(cfg.account, time.Now), throttle.NewMemory(cfg.ip, time.Now), nil
 	}
-	a, err := pg.Limiter("account", cfg.account, time.Now)
-	if err != nil {
+	if accounts, err = mk("account", cfg.account); err != nil {
 		return nil, nil, configErr("login throttling: %v", err)
 	}
-	b, err := pg.Limiter("ip", cfg.ip, time.Now)
-	if err != nil {
+	if addrs, err = mk("ip", cfg.ip); err != nil {
 		return nil, nil, configErr("login throttling: %v", err)
 	}
-	return a, b, nil
+	return accounts, addrs, nil
 }
 
 // splitList splits a comma-separated setting, dropping empty entries.
