@@ -39,6 +39,10 @@ type RevocationStore interface {
 	// Revocations returns up to limit entries with Seq > since that expire
 	// after now, in Seq order.
 	Revocations(ctx context.Context, since int64, now time.Time, limit int) ([]Revocation, error)
+	// LastRevocationSeq returns the highest Seq ever assigned (0 for none),
+	// pruned entries included, so a cursor beyond it can be recognised as
+	// not from this feed (a restored or replaced database).
+	LastRevocationSeq(ctx context.Context) (int64, error)
 	// PruneRevocations deletes entries that expired before t.
 	PruneRevocations(ctx context.Context, t time.Time) (int, error)
 }

@@ -124,6 +124,18 @@ func (s *Service) RevocationFeed(ctx context.Context, since int64) ([]jwtgate.Re
 	cursor := since
 	if len(entries) > 0 {
 		cursor = entries[len(entries)-1].Seq
+	} else if since > 0 {
+		// Nothing new: make sure the cursor came from this feed. One past
+		// its end (a restored or replaced database) would otherwise wait
+		// silently until new entries overtook it, missing every revocation
+		// in between; clients answered 400 start over from the beginning.
+		last, err := s.store.LastRevocationSeq(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("auth: revocation feed: %w", err)
+		}
+		if since > last {
+			return nil, 0, fmt.Errorf("%w: cursor %d is past the end of the feed (%d); start again without one", jwtgate.ErrInvalid, since, last)
+		}
 	}
 	return entries, cursor, nil
 }

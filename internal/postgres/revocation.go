@@ -147,3 +147,14 @@ func (db *DB) PruneRevocations(ctx context.Context, t time.Time) (int, error) {
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// LastRevocationSeq returns the identity sequence's last value (0 before
+// the first entry), which pruning does not lower.
+func (db *DB) LastRevocationSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.pool.QueryRow(ctx, `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('revocations', 'seq')), 0)`).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: last revocation seq: %w", err)
+	}
+	return seq, nil
+}

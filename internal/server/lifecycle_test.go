@@ -190,7 +190,7 @@ func TestRevocationFeedHandler(t *testing.T) {
 	if r.code != 200 || strings.Contains(string(r.body), claims.SessionID) {
 		t.Errorf("feed after its own cursor = %s, want nothing new", r.body)
 	}
-	for _, bad := range []string{"abc", "-1", "1e9", "9999999999999999999999"} {
+	for _, bad := range []string{"abc", "-1", "1e9", "9999999999999999999999", "999" /* past the end */} {
 		if r := f.do(httptest.NewRequest("GET", "/revocations?since="+bad, nil)); r.code != 400 {
 			t.Errorf("feed since=%s = %d, want 400", bad, r.code)
 		}

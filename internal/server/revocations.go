@@ -1,7 +1,10 @@
 package server
 
 import (
+	"errors"
+
 	"context"
+	"github.com/jwtgate/jwtgate"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -33,7 +36,10 @@ func handleRevocationFeed(logger *slog.Logger, svc *auth.Service) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
 		entries, cursor, err := svc.RevocationFeed(ctx, since)
-		if err != nil {
+		if errors.Is(err, jwtgate.ErrInvalid) {
+			writeError(w, http.StatusBadRequest, "invalid_request", "since is not a cursor of this feed; start again without it")
+			return
+		} else if err != nil {
 			writeServiceError(w, logger, err)
 			return
 		}

@@ -101,3 +101,14 @@ func (db *DB) PruneRevocations(ctx context.Context, t time.Time) (int, error) {
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// LastRevocationSeq returns the highest seq ever assigned: AUTOINCREMENT
+// keeps it in sqlite_sequence even after the rows are pruned.
+func (db *DB) LastRevocationSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'revocations'), 0)`).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: last revocation seq: %w", err)
+	}
+	return seq, nil
+}

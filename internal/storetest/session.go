@@ -175,6 +175,9 @@ func testRevokeSessions(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 func testRevocationFeed(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	ctx := t.Context()
 	s := newStore(t)
+	if last, err := s.LastRevocationSeq(ctx); err != nil || last != 0 {
+		t.Errorf("LastRevocationSeq(empty) = %d, %v; want 0", last, err)
+	}
 	for i, exp := range []time.Duration{time.Hour, time.Minute, 2 * time.Hour} {
 		if err := s.RevokeToken(ctx, fmt.Sprintf("jti-%d", i), t0.Add(exp)); err != nil {
 			t.Fatalf("RevokeToken = %v", err)
@@ -192,12 +195,18 @@ func testRevocationFeed(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	if page, _ := s.Revocations(ctx, 0, t0, 2); len(page) != 2 {
 		t.Errorf("Revocations(limit 2) = %d entries", len(page))
 	}
+	if last, err := s.LastRevocationSeq(ctx); err != nil || last != all[2].Seq {
+		t.Errorf("LastRevocationSeq = %d, %v; want %d", last, err, all[2].Seq)
+	}
 	n, err := s.PruneRevocations(ctx, t0.Add(90*time.Minute))
 	if err != nil || n != 2 {
 		t.Errorf("PruneRevocations = %d, %v; want 2", n, err)
 	}
 	if rest, _ := s.Revocations(ctx, 0, t0, 100); len(rest) != 1 || rest[0].Seq != all[2].Seq {
 		t.Errorf("after prune: %+v", rest)
+	}
+	if last, _ := s.LastRevocationSeq(ctx); last != all[2].Seq {
+		t.Errorf("LastRevocationSeq after pruning = %d, want %d (pruning must not lower it)", last, all[2].Seq)
 	}
 	// A seq is never reused after pruning.
 	s.RevokeToken(ctx, "jti-3", t0.Add(time.Hour))
