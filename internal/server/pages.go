@@ -8,6 +8,10 @@ import (
 	"github.com/jwtgate/jwtgate/internal/server/web"
 )
 
+// pagePolicy is the pages' CSP (the middleware's default, for everything
+// else, lets nothing load at all).
+var pagePolicy = []string{pageSecurityPolicy}
+
 // handlePage serves one embedded HTML page. Pages are tiny and read once.
 func handlePage(name string) http.Handler {
 	b, err := fs.ReadFile(web.FS(), name)
@@ -15,6 +19,7 @@ func handlePage(name string) http.Handler {
 		panic("server: embedded page missing: " + name) // a build error, not a runtime one
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Security-Policy"] = pagePolicy
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(b)

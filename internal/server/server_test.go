@@ -274,8 +274,14 @@ func TestMiddleware(t *testing.T) {
 			if r.code == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), `Bearer realm="jwtgate"`) {
 				t.Errorf("401 without a Bearer challenge: %q", r.header.Get("WWW-Authenticate"))
 			}
-			if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+			csp := r.header.Get("Content-Security-Policy")
+			switch {
+			case strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'"):
 				t.Errorf("Content-Security-Policy = %q", csp)
+			case strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && !strings.Contains(csp, "script-src 'self'"):
+				t.Errorf("page CSP = %q, want the page policy", csp)
+			case !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && csp != apiSecurityPolicy:
+				t.Errorf("non-page CSP = %q, want %q", csp, apiSecurityPolicy)
 			}
 			for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-Id"} {
 				if r.header.Get(h) == "" {
