@@ -17,7 +17,7 @@
 "use strict";
 
 (() => {
-  const { SessionEnded, readJSON, busyText, icon, notice } = window.JwtgateSession;
+  const { SessionEnded, readJSON, busyText, icon, notice, loginCountdown } = window.JwtgateSession;
 
   const $ = (id) => document.getElementById(id);
 
@@ -90,7 +90,6 @@
   const deleteSubmit = $("delete-submit");
   const deleteError = $("delete-error");
 
-  const REDIRECT_SECONDS = 3;
   const PAGE_SIZE = 10;
   const SEARCH_DELAY_MS = 250;
   const AUDIT_PAGE = 50;
@@ -102,7 +101,6 @@
   const WARNING_EVENTS = new Set(["login.failed", "login.throttled", "refresh.reused", "security.warning"]);
 
   let me = null; // the logged-in user, from GET /user
-  let timer = 0; // the countdown to the login page
   let checking = false;
 
   let users = [];
@@ -321,39 +319,21 @@
     signedIn.title = `Logged in as ${user.name}`;
   }
 
+  const countdownToLogin = loginCountdown(countdown, gate);
+
   function stopCountdown() {
-    clearInterval(timer);
-    timer = 0;
+    countdownToLogin.stop();
   }
 
-  // "Going to the login page in 3…", then "3…2…", then "3…2…1", then go.
+  // The session is not (or no longer) there: say so, count down, go to /login.
   function loggedOut(title = "Not logged in", ended = false) {
-    stopCountdown();
     setState("out");
     status.textContent = title;
     endedReason.hidden = !ended;
     document.title = `${title} · jwtgate`;
-    const ticks = [];
-    let left = REDIRECT_SECONDS;
-    const render = () => {
-      ticks.push(String(left));
-      countdown.textContent = `Going to the login page in ${ticks.join("…")}…`;
-    };
-    render();
-    // Restart the bar's animation from the beginning.
-    void gate.offsetWidth;
-    gate.classList.add("is-counting");
-    timer = setInterval(() => {
-      left -= 1;
-      if (left <= 0) {
-        stopCountdown();
-        countdown.textContent = "Going to the login page now…";
-        location.assign("/login");
-        return;
-      }
-      render();
-    }, 1000);
+    countdownToLogin.start();
   }
+
 
   // A logged-in user without the admin role.
   function forbidden(user) {

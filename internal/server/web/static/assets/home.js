@@ -16,7 +16,7 @@
 "use strict";
 
 (() => {
-  const { SessionEnded, readJSON, busyText, icon, notice } = window.JwtgateSession;
+  const { SessionEnded, readJSON, busyText, icon, notice, loginCountdown } = window.JwtgateSession;
 
   const layout = document.getElementById("layout");
   const card = document.getElementById("home");
@@ -55,11 +55,9 @@
   const passwordError = document.getElementById("password-error");
   const passwordDone = document.getElementById("password-done");
 
-  const REDIRECT_SECONDS = 3;
   const MIN_PASSWORD = 8;
   const MAX_PASSWORD_BYTES = 1024;
 
-  let timer = 0; // the countdown to the login page
   let checking = false;
   let sessions = [];
   let sessionsLoading = null;
@@ -94,39 +92,21 @@
     }
   }
 
+  const countdownToLogin = loginCountdown(countdown, card);
+
   function stopCountdown() {
-    clearInterval(timer);
-    timer = 0;
+    countdownToLogin.stop();
   }
 
-  // "Going to the login page in 3…", then "3…2…", then "3…2…1", then go.
+  // The session is not (or no longer) there: say so, count down, go to /login.
   function loggedOut(title = "Not logged in", ended = false) {
-    stopCountdown();
     setState("out");
     status.textContent = title;
     endedReason.hidden = !ended;
     document.title = `${title} · jwtgate`;
-    const ticks = [];
-    let left = REDIRECT_SECONDS;
-    const render = () => {
-      ticks.push(String(left));
-      countdown.textContent = `Going to the login page in ${ticks.join("…")}…`;
-    };
-    render();
-    // Restart the bar's animation from the beginning.
-    void card.offsetWidth;
-    card.classList.add("is-counting");
-    timer = setInterval(() => {
-      left -= 1;
-      if (left <= 0) {
-        stopCountdown();
-        countdown.textContent = "Going to the login page now…";
-        location.assign("/login");
-        return;
-      }
-      render();
-    }, 1000);
+    countdownToLogin.start();
   }
+
 
   // The session ended while this page showed it (the session calls this
   // only while it is active and not logging out).

@@ -363,5 +363,44 @@
     });
   }
 
-  window.JwtgateSession = Object.freeze({ create, SessionEnded, readJSON, validUser, busyText, icon, notice });
+  // loginCountdown drives the "not logged in" state of a page: it writes
+  // "Going to the login page in 3…", then "3…2…", then "3…2…1" into
+  // countdown, restarts the progress bar's animation on bar (the element
+  // carrying the is-counting class), then goes to /login. start() returns
+  // nothing; stop() cancels a countdown in progress.
+  function loginCountdown(countdown, bar, seconds = 3) {
+    let timer = 0;
+    function stop() {
+      clearInterval(timer);
+      timer = 0;
+    }
+    function start() {
+      stop();
+      const ticks = [];
+      let left = seconds;
+      const render = () => {
+        ticks.push(String(left));
+        countdown.textContent = `Going to the login page in ${ticks.join("…")}…`;
+      };
+      render();
+      // Restart the bar's animation from the beginning.
+      void bar.offsetWidth;
+      bar.classList.add("is-counting");
+      timer = setInterval(() => {
+        left -= 1;
+        if (left <= 0) {
+          stop();
+          countdown.textContent = "Going to the login page now…";
+          location.assign("/login");
+          return;
+        }
+        render();
+      }, 1000);
+    }
+    return Object.freeze({ start, stop });
+  }
+
+  window.JwtgateSession = Object.freeze({
+    create, SessionEnded, readJSON, validUser, busyText, icon, notice, loginCountdown,
+  });
 })();
