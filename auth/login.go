@@ -156,13 +156,11 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 		IP:        c.IP,
 		UserAgent: truncate(c.UserAgent, 256),
 	}
-	if _, err := timed(s, "create_session", func() (struct{}, error) { return struct{}{}, s.store.CreateSession(ctx, sess) }); err != nil {
-		return nil, fmt.Errorf("auth: create session: %w", err)
-	}
 	refresh := newRefreshToken()
 	rt := &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}
-	if _, err := timed(s, "create_refresh_token", func() (struct{}, error) { return struct{}{}, s.store.CreateRefreshToken(ctx, rt) }); err != nil {
-		return nil, fmt.Errorf("auth: create refresh token: %w", err)
+	// One transaction for both: one durable write per login.
+	if _, err := timed(s, "start_session", func() (struct{}, error) { return struct{}{}, s.store.StartSession(ctx, sess, rt) }); err != nil {
+		return nil, fmt.Errorf("auth: start session: %w", err)
 	}
 	access, claims, err := s.mint(u, sess.ID, now, token.NewID())
 	if err != nil {

@@ -38,6 +38,35 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 	return nil
 }
 
+// StartSession inserts s and its first refresh token in one statement
+// (so one transaction and one commit).
+func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken) error {
+	lastUsed := s.LastUsedAt
+	if lastUsed.IsZero() {
+		lastUsed = s.CreatedAt
+	}
+	_, err := db.pool.Exec(ctx, `
+		WITH s AS (
+			INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			RETURNING id)
+		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
+		SELECT $9, id, $10, $11 FROM s`,
+		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
+		clean(s.IP), clean(s.UserAgent), rt.Hash, millis(rt.CreatedAt), nullMillis(rt.SpentAt))
+	switch {
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("postgres: start session for user %d: %w", s.UserID, jwtgate.ErrNotFound)
+	case isUniqueViolation(err):
+		return fmt.Errorf("postgres: start session %s: %w", s.ID, jwtgate.ErrConflict)
+	case isUnstorable(err):
+		return fmt.Errorf("postgres: start session %q: %w: id cannot be stored (invalid UTF-8, NUL or too long)", s.ID, jwtgate.ErrInvalid)
+	case err != nil:
+		return fmt.Errorf("postgres: start session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
 // sessionColumns is the column list scanSession reads, in its order.
 const sessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent`
 

@@ -14,11 +14,34 @@ import (
 // if s.UserID names no user (the user was deleted meanwhile), and one
 // wrapping jwtgate.ErrConflict if a session with s.ID exists.
 func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
+	return insertSession(ctx, db.db, s)
+}
+
+// StartSession inserts s and its first refresh token in one transaction.
+func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: start session: %w", err)
+	}
+	defer tx.Rollback()
+	if err := insertSession(ctx, tx, s); err != nil {
+		return err
+	}
+	if err := insertRefreshToken(ctx, tx, rt); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: start session: %w", err)
+	}
+	return nil
+}
+
+func insertSession(ctx context.Context, ex execer, s *jwtgate.Session) error {
 	lastUsed := s.LastUsedAt
 	if lastUsed.IsZero() {
 		lastUsed = s.CreatedAt
 	}
-	_, err := db.db.ExecContext(ctx, `
+	_, err := ex.ExecContext(ctx, `
 		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),

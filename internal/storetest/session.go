@@ -295,3 +295,36 @@ func testSpendRefreshTokenConcurrent(t *testing.T, newStore func(*testing.T) jwt
 		t.Errorf("%d concurrent spends won, want exactly 1", len(wins))
 	}
 }
+
+func testStartSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := mustCreateUser(t, s, newUser("quinn"))
+	sess := newSession("started", u.ID)
+	rt := &jwtgate.RefreshToken{Hash: []byte("first"), SessionID: sess.ID, CreatedAt: t0}
+	if err := s.StartSession(ctx, sess, rt); err != nil {
+		t.Fatalf("StartSession = %v", err)
+	}
+	got, err := s.SessionByID(ctx, sess.ID)
+	if err != nil {
+		t.Fatalf("SessionByID after StartSession = %v", err)
+	}
+	checkSession(t, "SessionByID(started)", got, sess)
+	if r, err := s.RefreshTokenByHash(ctx, []byte("first")); err != nil || r.SessionID != sess.ID {
+		t.Errorf("RefreshTokenByHash after StartSession = %+v, %v", r, err)
+	}
+	// For a user that does not exist: nothing is stored, not even the token.
+	orphan := newSession("orphan", u.ID+99)
+	if err := s.StartSession(ctx, orphan, &jwtgate.RefreshToken{Hash: []byte("orphan"), SessionID: orphan.ID, CreatedAt: t0}); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("StartSession(unknown user) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("orphan")); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("a failed StartSession left its refresh token: %v", err)
+	}
+	if err := s.StartSession(ctx, newSession("started", u.ID), &jwtgate.RefreshToken{Hash: []byte("second"), SessionID: "started", CreatedAt: t0}); !errors.Is(err, jwtgate.ErrConflict) {
+		t.Errorf("StartSession(duplicate id) = %v, want ErrConflict", err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("second")); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("a refused StartSession left its refresh token: %v", err)
+	}
+}

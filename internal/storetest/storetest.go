@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "RevokeSessions", run: testRevokeSessions},
 		{name: "RevocationFeed", run: testRevocationFeed},
 		{name: "RefreshTokens", run: testRefreshTokens},
+		{name: "StartSession", run: testStartSession},
 		{name: "SpendRefreshTokenConcurrent", run: testSpendRefreshTokenConcurrent},
 
 		{name: "EnsureKey", run: testEnsureKey},
