@@ -489,49 +489,5 @@ func benchLimiter(b *testing.B, db *DB) {
 	if _, err := db.pool.Exec(ctx, `ANALYZE throttle`); err != nil {
 		b.Fatal(err)
 	}
-	for range p.MaxFailures {
-		if _, err := l.Fail(ctx, "user:locked"); err != nil {
-			b.Fatal(err)
-		}
-	}
-	run := func(name string, op func(int) (time.Duration, error)) {
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := op(i); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
-	run("Check/unknown", func(int) (time.Duration, error) { return l.Check(ctx, "user:unknown") })
-	run("Check/counted", func(int) (time.Duration, error) { return l.Check(ctx, "user:u42") })
-	run("Check/locked", func(int) (time.Duration, error) { return l.Check(ctx, "user:locked") })
-	var fresh atomic.Int64
-	run("Fail/new key", func(int) (time.Duration, error) {
-		return l.Fail(ctx, "user:fresh"+strconv.FormatInt(fresh.Add(1), 10))
-	})
-	run("Fail/counted key", func(i int) (time.Duration, error) { return l.Fail(ctx, "user:u"+strconv.Itoa(i%10000)) })
-	run("Fail/locked key", func(int) (time.Duration, error) { return l.Fail(ctx, "user:locked") })
-	parallel := func(name string, op func() error) {
-		b.Run(name, func(b *testing.B) {
-			b.SetParallelism(4)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := op(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
-	parallel("Check/parallel", func() error { _, err := l.Check(ctx, "user:u42"); return err })
-	parallel("Fail/parallel, new keys", func() error {
-		_, err := l.Fail(ctx, "user:par"+strconv.FormatInt(fresh.Add(1), 10))
-		return err
-	})
-	parallel("Fail/parallel, one key", func() error { _, err := l.Fail(ctx, "user:hot"); return err })
+	throttletest.Bench(b, l, p)
 }
