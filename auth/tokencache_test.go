@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"strings"
 	"testing"
@@ -98,4 +99,54 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestEqualTokens checks the word-at-a-time comparison against
+// crypto/subtle on lengths around the word size and differences at every
+// position.
+func TestEqualTokens(t *testing.T) {
+	base := strings.Repeat("eyJhbGciOiJFZERTQSJ9.", 20)
+	for n := 0; n <= 40; n++ {
+		a := base[:n]
+		if !equalTokens(a, strings.Clone(a)) {
+			t.Fatalf("len %d: equal strings reported different", n)
+		}
+		for i := 0; i < n; i++ {
+			b := []byte(a)
+			b[i] ^= 0x01
+			if equalTokens(a, string(b)) {
+				t.Fatalf("len %d: difference at %d not seen", n, i)
+			}
+		}
+		if n > 0 && equalTokens(a, a[:n-1]) {
+			t.Fatalf("len %d: prefix reported equal", n)
+		}
+	}
+}
+
+func FuzzEqualTokens(f *testing.F) {
+	f.Add("a.b.c", "a.b.c")
+	f.Add("eyJhbGciOiJIUzI1NiJ9.e30.sig", "eyJhbGciOiJIUzI1NiJ9.e30.siG")
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		want := subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+		if got := equalTokens(a, b); got != want {
+			t.Fatalf("equalTokens(%q, %q) = %v, want %v", a, b, got, want)
+		}
+	})
+}
+
+func BenchmarkEqualTokens(b *testing.B) {
+	a := strings.Repeat("x", 340)
+	c := strings.Clone(a)
+	b.Run("words", func(b *testing.B) {
+		for b.Loop() {
+			equalTokens(a, c)
+		}
+	})
+	b.Run("subtle", func(b *testing.B) {
+		for b.Loop() {
+			subtle.ConstantTimeCompare([]byte(a), []byte(c))
+		}
+	})
 }
