@@ -22,10 +22,14 @@ type Metrics struct {
 	reg           *prometheus.Registry
 	logins        *prometheus.CounterVec
 	verifications *prometheus.CounterVec
-	refreshes     *prometheus.CounterVec
-	requests      *prometheus.HistogramVec
-	hashSeconds   prometheus.Histogram
-	storeSeconds  *prometheus.HistogramVec
+	// verifiedBy holds the verification counter of each known result,
+	// resolved once: a verification is on every authenticated request.
+	// Read-only after New.
+	verifiedBy   map[string]prometheus.Counter
+	refreshes    *prometheus.CounterVec
+	requests     *prometheus.HistogramVec
+	hashSeconds  prometheus.Histogram
+	storeSeconds *prometheus.HistogramVec
 
 	// observers caches the histogram of each (route, method, code), so a
 	// request does not hash three labels and format its status code.
@@ -91,8 +95,9 @@ func New(hashQueue, revoked func() int) *Metrics {
 	for _, o := range []string{"success", "bad_credentials", "throttled", "busy", "invalid"} {
 		m.logins.WithLabelValues(o)
 	}
+	m.verifiedBy = map[string]prometheus.Counter{}
 	for _, r := range []string{"ok", "revoked", "expired", "unknown_key", "invalid"} {
-		m.verifications.WithLabelValues(r)
+		m.verifiedBy[r] = m.verifications.WithLabelValues(r)
 	}
 	for _, o := range []string{"ok", "grace", "invalid", "reused"} {
 		m.refreshes.WithLabelValues(o)
@@ -104,7 +109,13 @@ func New(hashQueue, revoked func() int) *Metrics {
 func (m *Metrics) Login(outcome string) { m.logins.WithLabelValues(outcome).Inc() }
 
 // Verification implements auth.Observer.
-func (m *Metrics) Verification(result string) { m.verifications.WithLabelValues(result).Inc() }
+func (m *Metrics) Verification(result string) {
+	if c, ok := m.verifiedBy[result]; ok {
+		c.Inc()
+		return
+	}
+	m.verifications.WithLabelValues(result).Inc()
+}
 
 // Refresh implements auth.Observer.
 func (m *Metrics) Refresh(outcome string) { m.refreshes.WithLabelValues(outcome).Inc() }
