@@ -82,23 +82,8 @@ func handleForwardAuth() http.Handler {
 		h["X-Auth-Roles"] = []string{strings.Join(c.Roles, ",")}
 		h["Cache-Control"] = noStore
 		// Proxies ignore the body; it repeats the identity for people with curl.
-		writeJSON(w, http.StatusOK, identity{Name: c.Name, ID: c.UserID, Roles: nonNil(c.Roles)})
+		writeIdentity(w, c.Name, c.UserID, c.Roles, 0, false)
 	})
 }
 
-// identity is the forward-auth body.
-type identity struct {
-	Name  string   `json:"name"`
-	ID    int64    `json:"id"`
-	Roles []string `json:"roles"`
-}
-
 var noStore = []string{"no-store"}
-
-// nonNil returns s, or an empty slice for nil, so JSON shows [] not null.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
