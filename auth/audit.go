@@ -21,6 +21,13 @@ type RequestInfo struct {
 	ActorID int64 // the authenticated user acting; 0 before authentication
 }
 
+// RequestInfoKey is the context key under which the rules look for the
+// request's *RequestInfo. WithRequestInfo is the simple way to set it; an
+// HTTP layer that already keeps its own per-request context value can
+// answer this key from its Value method instead and save an allocation
+// per request.
+func RequestInfoKey() any { return infoKey }
+
 // WithRequestInfo returns ctx carrying ri.
 func WithRequestInfo(ctx context.Context, ri *RequestInfo) context.Context {
 	return context.WithValue(ctx, infoKey, ri)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -112,5 +113,39 @@ func TestAdminRolesAndSessions(t *testing.T) {
 	}
 	if r := f.do(bearer("GET", "/admin/users/nobody/sessions", admin, "")); r.code != 404 {
 		t.Errorf("sessions of an unknown user = %d, want 404", r.code)
+	}
+}
+
+// TestAuditRecordsRequestOrigin: the HTTP layer hands the rules the
+// client's address and user agent (filled in only when asked for) and the
+// acting admin, and they land in the audit events.
+func TestAuditRecordsRequestOrigin(t *testing.T) {
+	f := newFixture(t, Options{})
+	body := strings.NewReader(`{"name":"admin","password":"admin-pass"}`)
+	req := httptest.NewRequest("POST", "/login", body)
+	req.RemoteAddr = "192.0.2.7:4711"
+	req.Header.Set("User-Agent", "audit-test/1")
+	r := f.do(req)
+	if r.code != 200 {
+		t.Fatalf("login = %d %s", r.code, r.body)
+	}
+	tok := r.json(t)["token"].(string)
+
+	req = httptest.NewRequest("POST", "/admin/users/alice/disable", nil)
+	req.RemoteAddr = "198.51.100.9:1"
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if r := f.do(req); r.code/100 != 2 {
+		t.Fatalf("disable = %d %s", r.code, r.body)
+	}
+
+	ctx := context.Background()
+	logins, _ := f.svc.Audit(ctx, jwtgate.AuditFilter{Type: jwtgate.EventLoginSucceeded})
+	if len(logins) != 1 || logins[0].IP != "192.0.2.7" || logins[0].UserAgent != "audit-test/1" {
+		t.Errorf("login events = %+v, want one from 192.0.2.7 by audit-test/1", logins)
+	}
+	dis, _ := f.svc.Audit(ctx, jwtgate.AuditFilter{Type: jwtgate.EventUserDisabled})
+	admin, _ := f.store.UserByName(ctx, "admin")
+	if len(dis) != 1 || dis[0].IP != "198.51.100.9" || dis[0].ActorID != admin.ID {
+		t.Errorf("disable events = %+v, want one from 198.51.100.9 by actor %d", dis, admin.ID)
 	}
 }

@@ -3,13 +3,14 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -23,19 +24,71 @@ type ctxKey int
 
 const stateKey ctxKey = iota
 
+// authInfoKey is the context key under which package auth looks for the
+// request's RequestInfo; reqState answers it itself.
+var authInfoKey = auth.RequestInfoKey()
+
 // reqState is everything the middleware learns about one request, made once
 // by logRequests and filled in as the request goes deeper (requireAuth sets
-// the claims and the actor), so the hot path copies the request once.
+// the claims and the actor). It is the request's context, the access log's
+// status recorder and the X-Request-Id header value in one allocation, so
+// the hot path allocates it and one copy of the request, nothing more.
 type reqState struct {
-	info   auth.RequestInfo
+	context.Context // the request's own context
+
+	w      statusWriter
 	claims *token.Claims
+	id     [1]string // the X-Request-Id header's value slice
+
+	// info is what package auth records in audit events. Its client part
+	// (address and user agent) is filled in only when asked for: most
+	// requests never need it, and formatting the address allocates.
+	info      auth.RequestInfo
+	infoReady bool
+	r         *http.Request
+	ips       *clientip.Resolver
 }
 
-// withState returns r carrying a fresh reqState.
-func withState(r *http.Request, c auth.Client) (*http.Request, *reqState) {
-	st := &reqState{info: auth.RequestInfo{Client: c}}
-	ctx := context.WithValue(auth.WithRequestInfo(r.Context(), &st.info), stateKey, st)
-	return r.WithContext(ctx), st
+// Value answers the state's own key and package auth's RequestInfo key;
+// everything else goes to the request's context.
+func (s *reqState) Value(k any) any {
+	switch k {
+	case stateKey:
+		return s
+	case authInfoKey:
+		return s.requestInfo()
+	}
+	return s.Context.Value(k)
+}
+
+func (s *reqState) requestInfo() *auth.RequestInfo {
+	if !s.infoReady {
+		s.infoReady = true
+		s.info.Client = auth.Client{IP: s.clientIP(), UserAgent: s.r.UserAgent()}
+	}
+	return &s.info
+}
+
+// clientIP is the request's origin as text ("" when unknown).
+func (s *reqState) clientIP() string {
+	if s.infoReady && s.info.Client.IP != "" {
+		return s.info.Client.IP
+	}
+	if s.ips == nil {
+		return ""
+	}
+	if a := s.ips.ClientIP(s.r); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
+// withState returns r carrying a fresh reqState whose status recorder wraps w.
+func withState(w http.ResponseWriter, r *http.Request, ips *clientip.Resolver) (*http.Request, *reqState) {
+	st := &reqState{Context: r.Context(), w: statusWriter{ResponseWriter: w}, ips: ips}
+	r = r.WithContext(st)
+	st.r = r
+	return r, st
 }
 
 func stateFrom(ctx context.Context) *reqState {
@@ -62,7 +115,8 @@ func bearerToken(r *http.Request) (tok string, present bool) {
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	// RFC 6750 2.1: the scheme is case-insensitive; the token has no spaces.
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t") {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" ||
+		strings.IndexByte(tok, ' ') >= 0 || strings.IndexByte(tok, '\t') >= 0 { // IndexByte: vectorised, unlike ContainsAny
 		return "", true
 	}
 	return tok, true
@@ -91,7 +145,7 @@ func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler 
 			}
 			st := stateFrom(r.Context())
 			if st == nil { // not behind logRequests (a handler used alone)
-				r, st = withState(r, auth.Client{})
+				r, st = withState(w, r, nil)
 			}
 			st.claims, st.info.ActorID = claims, claims.UserID
 			next.ServeHTTP(w, r)
@@ -134,17 +188,35 @@ const apiSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
 const pageSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// staticHeaders go on every response. They are set by map assignment with
-// canonical keys and shared value slices: no per-request allocation
-// (net/http only reads them).
-var staticHeaders = map[string][]string{
-	"Content-Security-Policy":      {apiSecurityPolicy},
-	"X-Content-Type-Options":       {"nosniff"},
-	"X-Frame-Options":              {"DENY"},
+// apiHeaders go on every response: the OWASP REST Security Cheat Sheet's
+// set for responses that are not documents (with Content-Type and, where a
+// handler needs it, Cache-Control set by the handler). They are set by map
+// assignment with canonical keys and shared value slices: no per-request
+// allocation (net/http only reads them). The set is kept short on purpose:
+// each header costs every request a map entry and a sorted write, and the
+// hot routes' whole answer (with Content-Type, Cache-Control and
+// X-Request-Id) fits net/http's header map without growing it.
+var apiHeaders = map[string][]string{
+	"Content-Security-Policy": {apiSecurityPolicy},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+}
+
+// documentHeaders are added for what a browser renders or loads as part of
+// a page (the HTML pages and /assets/*): they govern referrers, window
+// openers, cross-origin embedding and powerful features, none of which
+// means anything for a JSON answer.
+var documentHeaders = map[string][]string{
 	"Referrer-Policy":              {"no-referrer"},
 	"Cross-Origin-Opener-Policy":   {"same-origin"},
 	"Cross-Origin-Resource-Policy": {"same-origin"},
 	"Permissions-Policy":           {"camera=(), microphone=(), geolocation=(), payment=()"},
+}
+
+func setDocumentHeaders(h http.Header) {
+	for k, v := range documentHeaders {
+		h[k] = v
+	}
 }
 
 var hstsValue = []string{"max-age=63072000; includeSubDomains"}
@@ -152,7 +224,7 @@ var hstsValue = []string{"max-age=63072000; includeSubDomains"}
 func securityHeaders(next http.Handler, tls bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for k, v := range staticHeaders {
+		for k, v := range apiHeaders {
 			h[k] = v
 		}
 		if tls {
@@ -207,36 +279,52 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // as X-Request-Id). It logs the path only: query strings and headers may
 // carry tokens.
 func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver, m *metrics.Metrics) http.Handler {
+	ids := newRequestIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
-		w.Header()["X-Request-Id"] = []string{id}
-		sw := &statusWriter{ResponseWriter: w}
-		// The origin of the request, for throttling and audit events further in.
-		ip := ""
-		if a := ips.ClientIP(r); a.IsValid() {
-			ip = a.String()
-		}
-		r, _ = withState(r, auth.Client{IP: ip, UserAgent: r.UserAgent()})
-		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		r, st := withState(w, r, ips)
+		st.id[0] = ids.next()
+		w.Header()["X-Request-Id"] = st.id[:]
+		next.ServeHTTP(&st.w, r)
+		status := st.w.status
+		if status == 0 {
+			status = http.StatusOK
 		}
 		if m != nil {
 			// r.Pattern was set by the ServeMux further in, on this request.
-			m.Request(r.Pattern, r.Method, sw.status, time.Since(start))
+			m.Request(r.Pattern, r.Method, status, time.Since(start))
 		}
 		if !logger.Enabled(r.Context(), slog.LevelInfo) {
 			return
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("dur", time.Since(start)), slog.String("ip", ip))
+			slog.String("id", st.id[0]), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Duration("dur", time.Since(start)), slog.String("ip", st.clientIP()))
 	})
 }
 
-func newRequestID() string {
-	var b [8]byte
+// requestIDs makes request ids: a random per-process prefix and a counter,
+// 16 hex digits. They only need to be unique enough to find a request in
+// the logs, not unguessable, so they cost an atomic add, not a read of the
+// random source.
+type requestIDs struct {
+	prefix uint32
+	n      atomic.Uint32
+}
+
+func newRequestIDs() *requestIDs {
+	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return &requestIDs{prefix: binary.BigEndian.Uint32(b[:])}
+}
+
+func (g *requestIDs) next() string {
+	var b [16]byte
+	v := uint64(g.prefix)<<32 | uint64(g.n.Add(1))
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:])
 }

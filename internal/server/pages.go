@@ -20,6 +20,7 @@ func handlePage(name string) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Security-Policy"] = pagePolicy
+		setDocumentHeaders(w.Header())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(b)
@@ -35,6 +36,7 @@ func handleAssets() http.Handler {
 			writeError(w, http.StatusNotFound, "not_found", "no such asset")
 			return
 		}
+		setDocumentHeaders(w.Header())
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		files.ServeHTTP(w, r)
 	})

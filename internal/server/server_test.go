@@ -283,9 +283,18 @@ func TestMiddleware(t *testing.T) {
 			case !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && csp != apiSecurityPolicy:
 				t.Errorf("non-page CSP = %q, want %q", csp, apiSecurityPolicy)
 			}
-			for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "X-Request-Id"} {
+			for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "X-Request-Id"} {
 				if r.header.Get(h) == "" {
 					t.Errorf("missing header %s", h)
+				}
+			}
+			// Pages and their assets (what a browser renders or embeds)
+			// also carry the document headers; JSON answers need not.
+			document := r.code == 200 && (strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || strings.HasPrefix(tt.path, "/assets/"))
+			json := strings.HasPrefix(r.header.Get("Content-Type"), "application/json")
+			for _, h := range []string{"Referrer-Policy", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Permissions-Policy"} {
+				if got := r.header.Get(h) != ""; (document && !got) || (json && got) {
+					t.Errorf("header %s present = %v on a %s answer", h, got, r.header.Get("Content-Type"))
 				}
 			}
 		})
