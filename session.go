@@ -39,10 +39,12 @@ type SessionStore interface {
 	// CreateSession inserts s (LastUsedAt defaults to CreatedAt). ErrNotFound
 	// if s.UserID names no user; ErrConflict if s.ID exists.
 	CreateSession(ctx context.Context, s *Session) error
-	// StartSession inserts s and its first refresh token rt in one
-	// transaction (one durable write per login instead of two). Errors as
-	// CreateSession's.
-	StartSession(ctx context.Context, s *Session, rt *RefreshToken) error
+	// StartSession inserts s, its first refresh token rt and, unless ev is
+	// nil, the audit event ev that records the login (setting ev.ID), all
+	// in one transaction: one durable write per login instead of two, and
+	// no session without its event or event without its session. Errors as
+	// CreateSession's; on any error nothing is stored.
+	StartSession(ctx context.Context, s *Session, rt *RefreshToken, ev *AuditEvent) error
 	// SessionsByUser returns the user's sessions, newest first, including
 	// revoked and expired ones that have not been purged.
 	SessionsByUser(ctx context.Context, userID int64) ([]Session, error)

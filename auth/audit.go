@@ -54,17 +54,34 @@ func clientFrom(ctx context.Context) Client { return infoFrom(ctx).Client }
 // audit records e in the store and the log. A failure to store is logged,
 // not returned: the action it describes has already happened.
 func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
+	s.fillEvent(ctx, &e)
+	s.logEvent(ctx, &e)
+	// The event is stored even if the request that caused it was cancelled.
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
+		s.o.Logger.Error("audit event not stored", "event", e.Type, "err", err)
+	}
+}
+
+// fillEvent completes e with what every event records besides its own
+// facts: the time, where the request came from (unless e says), and the
+// acting user when that is not the user concerned.
+func (s *Service) fillEvent(ctx context.Context, e *jwtgate.AuditEvent) {
 	e.At = s.o.Now()
-	c := clientFrom(ctx)
+	ri := infoFrom(ctx)
 	if e.IP == "" {
-		e.IP = c.IP
+		e.IP = ri.Client.IP
 	}
 	if e.UserAgent == "" {
-		e.UserAgent = truncate(c.UserAgent, 256)
+		e.UserAgent = truncate(ri.Client.UserAgent, 256)
 	}
-	if actor := infoFrom(ctx).ActorID; actor != 0 && actor != e.UserID {
+	if actor := ri.ActorID; actor != 0 && actor != e.UserID {
 		e.ActorID = actor
 	}
+}
+
+// logEvent writes a filled-in event to the log, at warning level for the
+// types an operator should look at.
+func (s *Service) logEvent(ctx context.Context, e *jwtgate.AuditEvent) {
 	level := slog.LevelInfo
 	switch e.Type {
 	case jwtgate.EventRefreshReused, jwtgate.EventLoginThrottled, jwtgate.EventSecurityWarning:
@@ -72,10 +89,6 @@ func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
 	}
 	s.o.Logger.LogAttrs(ctx, level, "audit", slog.String("event", e.Type), slog.Int64("user_id", e.UserID),
 		slog.Int64("actor_id", e.ActorID), slog.String("ip", e.IP), slog.String("detail", e.Detail))
-	// The event is stored even if the request that caused it was cancelled.
-	if err := s.store.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
-		s.o.Logger.Error("audit event not stored", "event", e.Type, "err", err)
-	}
 }
 
 // Audit lists audit events (admin API and CLI).

@@ -92,11 +92,7 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if rehash {
 		s.upgradeHash(ctx, u, pw)
 	}
-	tok, err := s.startSession(ctx, u, c)
-	if err == nil {
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginSucceeded, UserID: u.ID, Name: u.Name, Detail: "sid " + tok.Claims.SessionID})
-	}
-	return tok, err
+	return s.startSession(ctx, u, c)
 }
 
 // check runs password.Check under the hashing limiter.
@@ -158,14 +154,20 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 	}
 	refresh := newRefreshToken()
 	rt := &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}
-	// One transaction for both: one durable write per login.
-	if _, err := timed(s, "start_session", func() (struct{}, error) { return struct{}{}, s.store.StartSession(ctx, sess, rt) }); err != nil {
-		return nil, fmt.Errorf("auth: start session: %w", err)
-	}
+	// Signed before anything is stored, so that a stored session and its
+	// login.succeeded event always mean a login that succeeded.
 	access, claims, err := s.mint(u, sess.ID, now, token.NewID())
 	if err != nil {
 		return nil, err
 	}
+	ev := &jwtgate.AuditEvent{Type: jwtgate.EventLoginSucceeded, UserID: u.ID, Name: u.Name, Detail: "sid " + sess.ID}
+	s.fillEvent(ctx, ev)
+	// One transaction for the session, its refresh token and the audit
+	// event: one durable write per login, and no login without its event.
+	if _, err := timed(s, "start_session", func() (struct{}, error) { return struct{}{}, s.store.StartSession(ctx, sess, rt, ev) }); err != nil {
+		return nil, fmt.Errorf("auth: start session: %w", err)
+	}
+	s.logEvent(ctx, ev)
 	return &Tokens{Access: access, ExpiresIn: s.o.AccessTTL, Refresh: refresh, Claims: claims}, nil
 }
 

@@ -20,12 +20,17 @@ func (db *DB) AppendAudit(ctx context.Context, e *jwtgate.AuditEvent) error {
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		millis(e.At), clean(e.Type), e.UserID, e.ActorID, clean(e.Name), clean(e.IP), clean(e.UserAgent), clean(e.Detail)).
-		Scan(&e.ID)
+		auditArgs(e)...).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: append audit event %s: %w", e.Type, err)
 	}
 	return nil
+}
+
+// auditArgs is e as the values of the columns at, type, user_id, actor_id,
+// name, ip, user_agent, detail, in that order, with the free text cleaned.
+func auditArgs(e *jwtgate.AuditEvent) []any {
+	return []any{millis(e.At), clean(e.Type), e.UserID, e.ActorID, clean(e.Name), clean(e.IP), clean(e.UserAgent), clean(e.Detail)}
 }
 
 // Audit returns events matching f, newest first, at most maxAuditPage.

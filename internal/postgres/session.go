@@ -38,22 +38,50 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 	return nil
 }
 
-// StartSession inserts s and its first refresh token in one statement
-// (so one transaction and one commit).
-func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken) error {
+// withSession begins StartSession's statements: the session's insert, whose
+// returned row the other inserts select from. A statement is a transaction
+// of its own, and its data-modifying WITH clauses all run to completion, so
+// everything it inserts commits together, in one round trip, or not at all.
+const withSession = `
+	WITH s AS (
+		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		RETURNING id
+	)`
+
+// startSession inserts a session and its first refresh token.
+const startSession = withSession + `
+	INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
+	SELECT $9, id, $10, $11 FROM s`
+
+// startSessionAudited is startSession that also inserts the login's audit
+// event and returns its id.
+const startSessionAudited = withSession + `, rt AS (
+		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
+		SELECT $9, id, $10, $11 FROM s
+	)
+	INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
+	SELECT $12, $13, $14, $15, $16, $17, $18, $19 FROM s
+	RETURNING id`
+
+// StartSession inserts s, its first refresh token and, unless ev is nil,
+// the audit event of the login (setting ev.ID) in one statement, so one
+// transaction and one commit. It returns the same errors as CreateSession,
+// and on any error nothing is stored. The event's free text is cleaned as
+// AppendAudit's is.
+func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken, ev *jwtgate.AuditEvent) error {
 	lastUsed := s.LastUsedAt
 	if lastUsed.IsZero() {
 		lastUsed = s.CreatedAt
 	}
-	_, err := db.pool.Exec(ctx, `
-		WITH s AS (
-			INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			RETURNING id)
-		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
-		SELECT $9, id, $10, $11 FROM s`,
-		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
-		clean(s.IP), clean(s.UserAgent), rt.Hash, millis(rt.CreatedAt), nullMillis(rt.SpentAt))
+	args := []any{s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
+		clean(s.IP), clean(s.UserAgent), rt.Hash, millis(rt.CreatedAt), nullMillis(rt.SpentAt)}
+	var err error
+	if ev == nil {
+		_, err = db.pool.Exec(ctx, startSession, args...)
+	} else {
+		err = db.pool.QueryRow(ctx, startSessionAudited, append(args, auditArgs(ev)...)...).Scan(&ev.ID)
+	}
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("postgres: start session for user %d: %w", s.UserID, jwtgate.ErrNotFound)

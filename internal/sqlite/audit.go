@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/jwtgate/jwtgate"
@@ -12,7 +13,16 @@ const maxAuditPage = 1000
 
 // AppendAudit stores e and sets e.ID.
 func (db *DB) AppendAudit(ctx context.Context, e *jwtgate.AuditEvent) error {
-	err := db.db.QueryRowContext(ctx, `
+	return insertAudit(ctx, db.db, e)
+}
+
+// querier is what *sql.DB and *sql.Tx share for a write that returns a row.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func insertAudit(ctx context.Context, q querier, e *jwtgate.AuditEvent) error {
+	err := q.QueryRowContext(ctx, `
 		INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		millis(e.At), e.Type, e.UserID, e.ActorID, e.Name, e.IP, e.UserAgent, e.Detail).Scan(&e.ID)

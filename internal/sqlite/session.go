@@ -17,8 +17,11 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 	return insertSession(ctx, db.db, s)
 }
 
-// StartSession inserts s and its first refresh token in one transaction.
-func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken) error {
+// StartSession inserts s, its first refresh token and, unless ev is nil,
+// the audit event of the login (setting ev.ID) in one transaction, so one
+// commit: the same errors as CreateSession, and on any error nothing is
+// stored.
+func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken, ev *jwtgate.AuditEvent) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: start session: %w", err)
@@ -29,6 +32,11 @@ func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.
 	}
 	if err := insertRefreshToken(ctx, tx, rt); err != nil {
 		return err
+	}
+	if ev != nil {
+		if err := insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: start session: %w", err)

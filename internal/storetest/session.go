@@ -302,7 +302,10 @@ func testStartSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	u := mustCreateUser(t, s, newUser("quinn"))
 	sess := newSession("started", u.ID)
 	rt := &jwtgate.RefreshToken{Hash: []byte("first"), SessionID: sess.ID, CreatedAt: t0}
-	if err := s.StartSession(ctx, sess, rt); err != nil {
+	// Every field set, ActorID too, so each must round-trip.
+	ev := &jwtgate.AuditEvent{At: t0, Type: jwtgate.EventLoginSucceeded, UserID: u.ID, ActorID: 3, Name: u.Name,
+		IP: sess.IP, UserAgent: sess.UserAgent, Detail: "sid " + sess.ID}
+	if err := s.StartSession(ctx, sess, rt, ev); err != nil {
 		t.Fatalf("StartSession = %v", err)
 	}
 	got, err := s.SessionByID(ctx, sess.ID)
@@ -313,18 +316,71 @@ func testStartSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	if r, err := s.RefreshTokenByHash(ctx, []byte("first")); err != nil || r.SessionID != sess.ID {
 		t.Errorf("RefreshTokenByHash after StartSession = %+v, %v", r, err)
 	}
-	// For a user that does not exist: nothing is stored, not even the token.
-	orphan := newSession("orphan", u.ID+99)
-	if err := s.StartSession(ctx, orphan, &jwtgate.RefreshToken{Hash: []byte("orphan"), SessionID: orphan.ID, CreatedAt: t0}); !errors.Is(err, jwtgate.ErrNotFound) {
-		t.Errorf("StartSession(unknown user) = %v, want ErrNotFound", err)
+	if ev.ID == 0 {
+		t.Errorf("StartSession left ev.ID = 0, want it set")
 	}
-	if _, err := s.RefreshTokenByHash(ctx, []byte("orphan")); !errors.Is(err, jwtgate.ErrNotFound) {
-		t.Errorf("a failed StartSession left its refresh token: %v", err)
+	events, err := s.Audit(ctx, jwtgate.AuditFilter{})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("Audit after StartSession = %+v, %v; want the login's event", events, err)
 	}
-	if err := s.StartSession(ctx, newSession("started", u.ID), &jwtgate.RefreshToken{Hash: []byte("second"), SessionID: "started", CreatedAt: t0}); !errors.Is(err, jwtgate.ErrConflict) {
-		t.Errorf("StartSession(duplicate id) = %v, want ErrConflict", err)
+	gotEv, wantEv := events[0], *ev
+	if !sameTime(gotEv.At, wantEv.At) {
+		t.Errorf("Audit after StartSession: At = %v, want %v", gotEv.At, stored(wantEv.At))
 	}
-	if _, err := s.RefreshTokenByHash(ctx, []byte("second")); !errors.Is(err, jwtgate.ErrNotFound) {
-		t.Errorf("a refused StartSession left its refresh token: %v", err)
+	gotEv.At, wantEv.At = time.Time{}, time.Time{}
+	if gotEv != wantEv {
+		t.Errorf("Audit after StartSession = %+v, want %+v", gotEv, wantEv)
+	}
+
+	// Without an event: the session and token only.
+	quiet := newSession("quiet", u.ID)
+	if err := s.StartSession(ctx, quiet, &jwtgate.RefreshToken{Hash: []byte("quiet"), SessionID: quiet.ID, CreatedAt: t0}, nil); err != nil {
+		t.Fatalf("StartSession(nil event) = %v", err)
+	}
+	if _, err := s.SessionByID(ctx, quiet.ID); err != nil {
+		t.Errorf("SessionByID after StartSession(nil event) = %v", err)
+	}
+	if _, err := s.RefreshTokenByHash(ctx, []byte("quiet")); err != nil {
+		t.Errorf("RefreshTokenByHash after StartSession(nil event) = %v", err)
+	}
+	if events, err := s.Audit(ctx, jwtgate.AuditFilter{}); err != nil || len(events) != 1 {
+		t.Errorf("Audit after StartSession(nil event) = %d events, %v; want still 1", len(events), err)
+	}
+
+	// A refused StartSession stores nothing: not the session, not the
+	// token, not the event.
+	for _, tt := range []struct {
+		name    string
+		sess    *jwtgate.Session
+		hash    string
+		want    error
+		tokenOf string // the session the token belongs to afterwards; "" for none
+	}{
+		{name: "unknown user", sess: newSession("orphan", u.ID+99), hash: "orphan", want: jwtgate.ErrNotFound},
+		{name: "duplicate session id", sess: newSession("started", u.ID), hash: "second", want: jwtgate.ErrConflict},
+		{name: "duplicate refresh token", sess: newSession("third", u.ID), hash: "first", want: jwtgate.ErrConflict, tokenOf: "started"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := &jwtgate.AuditEvent{At: t0, Type: jwtgate.EventLoginSucceeded, UserID: tt.sess.UserID, Detail: "sid " + tt.sess.ID}
+			rt := &jwtgate.RefreshToken{Hash: []byte(tt.hash), SessionID: tt.sess.ID, CreatedAt: t0}
+			if err := s.StartSession(ctx, tt.sess, rt, ev); !errors.Is(err, tt.want) {
+				t.Errorf("StartSession(%s) = %v, want %v", tt.name, err, tt.want)
+			}
+			r, err := s.RefreshTokenByHash(ctx, []byte(tt.hash))
+			switch {
+			case tt.tokenOf == "" && !errors.Is(err, jwtgate.ErrNotFound):
+				t.Errorf("RefreshTokenByHash(%s) = %+v, %v; want ErrNotFound", tt.hash, r, err)
+			case tt.tokenOf != "" && (err != nil || r.SessionID != tt.tokenOf):
+				t.Errorf("RefreshTokenByHash(%s) = %+v, %v; want the token of session %s", tt.hash, r, err, tt.tokenOf)
+			}
+			if tt.sess.ID != sess.ID {
+				if _, err := s.SessionByID(ctx, tt.sess.ID); !errors.Is(err, jwtgate.ErrNotFound) {
+					t.Errorf("SessionByID(%s) = %v, want ErrNotFound", tt.sess.ID, err)
+				}
+			}
+			if events, err := s.Audit(ctx, jwtgate.AuditFilter{}); err != nil || len(events) != 1 {
+				t.Errorf("Audit after StartSession(%s) = %+v, %v; want only the first login's event", tt.name, events, err)
+			}
+		})
 	}
 }
