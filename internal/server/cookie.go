@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"net/textproto"
+	"strings"
 	"time"
 )
 
@@ -51,4 +53,39 @@ func (c cookies) clear(w http.ResponseWriter) {
 		Name: c.refresh, Value: "", Path: refreshPath, MaxAge: -1,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
 	})
+}
+
+// cookieValue returns the value of the first cookie called name in the
+// request's Cookie headers, parsed exactly as r.Cookie(name) does
+// (FuzzCookieValue checks it against net/http) but without building a
+// *http.Cookie for every cookie the browser sends: it runs on every
+// cookie-authenticated request.
+func cookieValue(h http.Header, name string) (string, bool) {
+	for _, line := range h["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if validCookieValue(v) {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+// validCookieValue is net/http's rule for a cookie value's bytes.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
