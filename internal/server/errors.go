@@ -40,7 +40,8 @@ func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "busy", "server busy, retry shortly")
 	default:
-		logger.Error("request failed", "err", err)
+		// The request id ties the log line to what the client saw.
+		logger.Error("request failed", "id", w.Header().Get("X-Request-Id"), "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
 }

@@ -19,7 +19,7 @@ func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string,
 	return func(next http.Handler) http.Handler {
 		withAuth := authed(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Query().Get("redirect") != "1" || !wantsPage(r) {
+			if r.URL.RawQuery == "" || r.URL.Query().Get("redirect") != "1" || !wantsPage(r) {
 				withAuth.ServeHTTP(w, r)
 				return
 			}
@@ -77,13 +77,22 @@ func handleForwardAuth() http.Handler {
 		h := w.Header()
 		// Direct assignment with canonical keys: this is the hottest route
 		// behind a proxy.
-		h["X-Auth-User"] = []string{c.Name}
-		h["X-Auth-User-Id"] = []string{strconv.FormatInt(c.UserID, 10)}
-		h["X-Auth-Roles"] = []string{strings.Join(c.Roles, ",")}
+		v := &forwardedIdentity{
+			user:  [1]string{c.Name},
+			id:    [1]string{strconv.FormatInt(c.UserID, 10)},
+			roles: [1]string{strings.Join(c.Roles, ",")},
+		}
+		h["X-Auth-User"] = v.user[:]
+		h["X-Auth-User-Id"] = v.id[:]
+		h["X-Auth-Roles"] = v.roles[:]
 		h["Cache-Control"] = noStore
 		// Proxies ignore the body; it repeats the identity for people with curl.
 		writeIdentity(w, c.Name, c.UserID, c.Roles, 0, false)
 	})
 }
+
+// forwardedIdentity backs the three identity headers' value slices with
+// one allocation.
+type forwardedIdentity struct{ user, id, roles [1]string }
 
 var noStore = []string{"no-store"}

@@ -130,9 +130,7 @@ func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler 
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, present := bearerToken(r)
 			if !present {
-				if c, err := r.Cookie(ck.access); err == nil {
-					raw, present = c.Value, true
-				}
+				raw, present = cookieValue(r.Header, ck.access)
 			}
 			if !present {
 				unauthorized(w, "")
@@ -196,10 +194,13 @@ const pageSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'se
 // each header costs every request a map entry and a sorted write, and the
 // hot routes' whole answer (with Content-Type, Cache-Control and
 // X-Request-Id) fits net/http's header map without growing it.
-var apiHeaders = map[string][]string{
-	"Content-Security-Policy": {apiSecurityPolicy},
-	"X-Content-Type-Options":  {"nosniff"},
-	"X-Frame-Options":         {"DENY"},
+var apiHeaders = [...]struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{apiSecurityPolicy}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
 }
 
 // documentHeaders are added for what a browser renders or loads as part of
@@ -224,8 +225,8 @@ var hstsValue = []string{"max-age=63072000; includeSubDomains"}
 func securityHeaders(next http.Handler, tls bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for k, v := range apiHeaders {
-			h[k] = v
+		for _, kv := range apiHeaders {
+			h[kv.key] = kv.value
 		}
 		if tls {
 			h["Strict-Transport-Security"] = hstsValue
@@ -246,7 +247,7 @@ func recoverPanics(next http.Handler, logger *slog.Logger) http.Handler {
 			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
-			logger.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			logger.Error("handler panic", "id", w.Header().Get("X-Request-Id"), "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 			writeError(w, http.StatusInternalServerError, "internal", "internal error")
 		}()
 		next.ServeHTTP(w, r)

@@ -83,7 +83,9 @@ func NewServer(d Deps, o Options) http.Handler {
 // cleanly, so the client sees our 413 rather than a reset.
 func limitBodies(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if r.Body != http.NoBody { // most GETs: nothing to cap
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
