@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The hot paths against the ceiling, interleaved: GET /user by Bearer token,
+# GET /user by session cookie and GET /auth/verify (forward auth), each
+# against go-hello (bare net/http, the same JSON, no auth) measured right
+# before it, RUNS times, and the median of the ratios.
+#
+# The shared harness (bench/run.sh) runs each server's tests one after the
+# other; on a shared 2-core VM the machine's speed drifts by ±15% over a
+# minute, which is as large as the gap being measured. Alternating short
+# runs and taking the median of per-pair ratios cancels most of that drift.
+# Same conditions as the harness: each server pinned to one core, wrk (one
+# thread, 32 connections) on the other, jwtgate in its default mode
+# (EdDSA, revocation check on, metrics and request ids on) with the access
+# log off (--log-level ERROR; see the README for its cost).
+#
+# Usage: bench/hot.sh [RUNS [SECONDS]]     (defaults 7 and 3)
+# Environment: SERVER_CPU (default 1), CLIENT_CPU (default 0), CONNS (32).
+# Needs: wrk, taskset, curl, python3. Loopback only; stops what it started by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-7}
+SECS=${2:-3}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+CONNS=${CONNS:-32}
+SHARED=${SHARED:-$PWD/../shared/bench}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/jwtgate" ./cmd/jwtgate
+(cd "$SHARED" && CGO_ENABLED=0 go build -o "$WORK/go-hello" ./peers/go-hello)
+
+JG=18120 HELLO=18121
+(cd "$WORK" && exec taskset -c "$SERVER_CPU" ./jwtgate serve --demo --addr "127.0.0.1:$JG" \
+	--db "sqlite:$WORK/bench.db" --log-level ERROR) > "$WORK/jwtgate.log" 2>&1 &
+PIDS+=($!)
+(cd "$WORK" && exec taskset -c "$SERVER_CPU" ./go-hello -addr "127.0.0.1:$HELLO") > "$WORK/hello.log" 2>&1 &
+PIDS+=($!)
+for port in $JG $HELLO; do
+	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" -o /dev/null 2>&1 && break
+		curl -fs "http://127.0.0.1:$port/user" -o /dev/null 2>&1 && break; sleep 0.1; done
+done
+TOKEN=$(curl -fs "http://127.0.0.1:$JG/login" -d '{"name":"admin","password":"1234"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# measure URL HEADER -> "req/s p50_ms p99_ms"
+measure() {
+	taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -H "$2" "$1" > "$WORK/wrk.out"
+	grep -q "Non-2xx" "$WORK/wrk.out" && { echo "bench: non-2xx answers from $1" >&2; cat "$WORK/wrk.out" >&2; exit 1; }
+	awk '
+		function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+		/^Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
+}
+
+declare -A CASES=(
+	[bearer]="/user|Authorization: Bearer $TOKEN"
+	[cookie]="/user|Cookie: jwtgate_access=$TOKEN"
+	[verify]="/auth/verify|Authorization: Bearer $TOKEN"
+)
+ORDER=(bearer cookie verify)
+# Warm both servers up.
+measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN" > /dev/null
+for c in "${ORDER[@]}"; do measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}" > /dev/null; done
+
+: > "$WORK/results"
+for run in $(seq "$RUNS"); do
+	for c in "${ORDER[@]}"; do
+		read -r hr hp50 hp99 < <(measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN")
+		read -r jr jp50 jp99 < <(measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}")
+		echo "$c $hr $hp50 $hp99 $jr $jp50 $jp99" >> "$WORK/results"
+		echo "bench: run $run $c: go-hello $hr req/s, jwtgate $jr req/s" >&2
+	done
+done
+
+python3 - "$WORK/results" "$RUNS" "$SECS" "$CONNS" <<'EOF'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1])]
+runs, secs, conns = sys.argv[2:5]
+print(f"Median of {runs} interleaved pairs of {secs} s runs, wrk -t1 -c{conns}; ratio = jwtgate ÷ go-hello measured just before it.\n")
+print("| jwtgate path | jwtgate req/s | go-hello req/s | req/s ratio | p50 ms (jwtgate / go-hello) | p99 ms (jwtgate / go-hello) | p99 ratio |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+names = {"bearer": "GET /user, Bearer", "cookie": "GET /user, cookie", "verify": "GET /auth/verify, Bearer"}
+for case in ("bearer", "cookie", "verify"):
+    r = [[float(x) for x in row[1:]] for row in rows if row[0] == case]
+    med = lambda i: st.median(x[i] for x in r)
+    ratio = st.median(x[3] / x[0] for x in r)
+    p99r = st.median(x[5] / x[2] for x in r)
+    print(f"| {names[case]} | {med(3):,.0f} | {med(0):,.0f} | {ratio:.2f}× (min {min(x[3]/x[0] for x in r):.2f}, max {max(x[3]/x[0] for x in r):.2f}) | {med(4):.2f} / {med(1):.2f} | {med(5):.2f} / {med(2):.2f} | {p99r:.2f}× |")
+EOF
