@@ -256,8 +256,11 @@ func runServe(c cmdIO, args []string) error {
 	srv := &http.Server{
 		Handler: handler,
 		// Timeouts so a slow or idle client cannot hold a connection.
+		// A whole request (headers and a body of at most 64 KiB) must
+		// arrive within 5 s; with ReadTimeout equal to ReadHeaderTimeout
+		// net/http also sets one read deadline per request, not two.
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       5 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
