@@ -9,7 +9,10 @@
 #                   POST /token/refresh (rotating; each a durable write)
 #   jwtgate-verify  GET /auth/verify (forward auth) with a Bearer token
 # The harness prints its summary table (requests/s, p50, p99, peak RSS and the
-# ratio to go-hello, the bare net/http ceiling) into OUT/*/summary.md.
+# ratio to go-hello, the bare net/http ceiling) into OUT/*/summary.md. Then
+# bench/hot.sh (the hot paths against go-hello in alternating runs) and
+# bench/login.sh (logins against the bare hash); everything is collected in
+# OUT/summary.md.
 #
 # Usage: bench/run.sh [RUNS [DURATION]]     (defaults 2 and 10 seconds)
 # Environment: PEERS (default: the harness's full list), OUT.
@@ -44,9 +47,21 @@ bash "$HARNESS" --runs "$RUNS" --duration "$DURATION" --peers "go-hello go-hs256
   --candidate-cmd "$CMD" --candidate-port 18101 --candidate-name jwtgate-verify \
   --candidate-ready-path /healthz --candidate-user-path /auth/verify --out "$OUT/verify" || true
 
-echo
-echo "== GET /user, POST /login, POST /token/refresh"
-cat "$OUT/user/summary.md"
-echo
-echo "== GET /auth/verify (forward auth)"
-cat "$OUT/verify/summary.md" 2>/dev/null || echo "(not measured)"
+# The hot paths against go-hello in alternating runs (median of per-pair
+# ratios), and logins against the bare hash: see bench/hot.sh, bench/login.sh.
+bash bench/hot.sh "${HOT_RUNS:-7}" 3 > "$OUT/hot.md" || echo "(hot.sh failed)" > "$OUT/hot.md"
+bash bench/login.sh "$DURATION" > "$OUT/login.md" || echo "(login.sh failed)" > "$OUT/login.md"
+
+{
+	echo "== GET /user, POST /login, POST /token/refresh (shared harness)"
+	cat "$OUT/user/summary.md"
+	echo
+	echo "== GET /auth/verify (forward auth; shared harness)"
+	cat "$OUT/verify/summary.md" 2>/dev/null || echo "(not measured)"
+	echo
+	echo "== Hot paths against go-hello, alternating (bench/hot.sh)"
+	cat "$OUT/hot.md"
+	echo
+	echo "== Logins against the bare argon2id hash, one core (bench/login.sh)"
+	cat "$OUT/login.md"
+} | tee "$OUT/summary.md"
