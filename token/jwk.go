@@ -45,8 +45,9 @@ func (k *Key) JWK() (json.RawMessage, error) {
 }
 
 // MarshalJWKS returns the JWK Set (RFC 7517 section 5) of the public halves of
-// keys, in order. HS256 secrets are skipped, not published: a shared-secret
-// deployment publishes {"keys":[]}. It fails only if a key cannot be encoded.
+// keys, in order. HS256 secrets are skipped, never published, so a set of
+// only secrets is {"keys":[]} (jwtgate's server, in shared-secret mode,
+// serves no JWKS at all: 404). It fails only if a key cannot be encoded.
 func MarshalJWKS(keys []*Key) ([]byte, error) {
 	set := struct {
 		Keys []json.RawMessage `json:"keys"`
