@@ -14,7 +14,8 @@
 # log off (--log-level ERROR; see the README for its cost).
 #
 # Usage: bench/hot.sh [RUNS [SECONDS]]     (defaults 7 and 3)
-# Environment: SERVER_CPU (default 1), CLIENT_CPU (default 0), CONNS (32).
+# Environment: SERVER_CPU (default 1), CLIENT_CPU (default 0), CONNS (32),
+#   JG_ENV (extra environment for jwtgate only, for experiments: JG_ENV=GOGC=400).
 # Needs: wrk, taskset, curl, python3. Loopback only; stops what it started by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/jwtgate" ./cmd/jwtga
 (cd "$SHARED" && CGO_ENABLED=0 go build -o "$WORK/go-hello" ./peers/go-hello)
 
 JG=18120 HELLO=18121
-(cd "$WORK" && exec taskset -c "$SERVER_CPU" ./jwtgate serve --demo --addr "127.0.0.1:$JG" \
+(cd "$WORK" && exec env ${JG_ENV:-} taskset -c "$SERVER_CPU" ./jwtgate serve --demo --addr "127.0.0.1:$JG" \
 	--db "sqlite:$WORK/bench.db" --log-level ERROR) > "$WORK/jwtgate.log" 2>&1 &
 PIDS+=($!)
 (cd "$WORK" && exec taskset -c "$SERVER_CPU" ./go-hello -addr "127.0.0.1:$HELLO") > "$WORK/hello.log" 2>&1 &
