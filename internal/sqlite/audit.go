@@ -13,7 +13,20 @@ const maxAuditPage = 1000
 
 // AppendAudit stores e and sets e.ID.
 func (db *DB) AppendAudit(ctx context.Context, e *jwtgate.AuditEvent) error {
-	return insertAudit(ctx, db.db, e)
+	// A transaction, so the insert and its RETURNING row are done before
+	// the write slot is released (a bare query's statement ends at Scan).
+	tx, err := db.w.BeginTx(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: append audit event %s: %w", e.Type, err)
+	}
+	defer tx.Rollback()
+	if err := insertAudit(ctx, tx, e); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: append audit event %s: %w", e.Type, err)
+	}
+	return nil
 }
 
 // querier is what *sql.DB and *sql.Tx share for a write that returns a row.

@@ -30,6 +30,7 @@ import (
 // write lock under busy_timeout.
 type DB struct {
 	db   *sql.DB
+	w    *writer // every write goes through it
 	path string
 }
 
@@ -51,7 +52,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db := &DB{db: sqlDB, path: path}
+	db := &DB{db: sqlDB, w: newWriter(sqlDB), path: path}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

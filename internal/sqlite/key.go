@@ -23,7 +23,7 @@ const keyOrder = `ORDER BY created_at DESC, kid`
 func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, error) {
 	// BEGIN IMMEDIATE (the DSN's _txlock): the write lock is held from the
 	// start, so no other writer can slip in between insert and select.
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
 	}
@@ -93,7 +93,7 @@ func scanKey(s scanner) (*jwtgate.Key, error) {
 // one immediate transaction, unless a key was created after
 // unlessCreatedAfter.
 func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter time.Time) (bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: rotate key: %w", err)
 	}
@@ -125,7 +125,7 @@ func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter 
 
 // DeleteKeysRetiredBefore removes keys retired before t.
 func (db *DB) DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?`, millis(t))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?`, millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete retired keys: %w", err)
 	}
@@ -136,7 +136,7 @@ func (db *DB) DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, er
 // EnsureSecret stores value under name unless the name exists, and returns
 // the stored value.
 func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
 	}

@@ -13,7 +13,7 @@ import (
 // entry per session, in one immediate transaction, so the feed never misses
 // a revoked session nor announces one that was not.
 func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, until time.Time) ([]string, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: revoke sessions: %w", err)
 	}
@@ -61,7 +61,7 @@ func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, u
 
 // RevokeToken appends a feed entry for one access token.
 func (db *DB) RevokeToken(ctx context.Context, jti string, until time.Time) error {
-	if _, err := db.db.ExecContext(ctx, `INSERT INTO revocations (token_id, expires_at) VALUES (?, ?)`, jti, millis(until)); err != nil {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO revocations (token_id, expires_at) VALUES (?, ?)`, jti, millis(until)); err != nil {
 		return fmt.Errorf("sqlite: revoke token: %w", err)
 	}
 	return nil
@@ -94,7 +94,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 
 // PruneRevocations deletes entries that expired before t.
 func (db *DB) PruneRevocations(ctx context.Context, t time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at < ?`, millis(t))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at < ?`, millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune revocations: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 // if s.UserID names no user (the user was deleted meanwhile), and one
 // wrapping jwtgate.ErrConflict if a session with s.ID exists.
 func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
-	return insertSession(ctx, db.db, s)
+	return insertSession(ctx, db.w, s)
 }
 
 // StartSession inserts s, its first refresh token and, unless ev is nil,
@@ -22,7 +22,7 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 // commit: the same errors as CreateSession, and on any error nothing is
 // stored.
 func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.RefreshToken, ev *jwtgate.AuditEvent) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: start session: %w", err)
 	}
@@ -121,7 +121,7 @@ func scanSession(sc scanner) (*jwtgate.Session, error) {
 // CreateRefreshToken inserts rt. It returns an error wrapping
 // jwtgate.ErrNotFound if its session does not exist.
 func (db *DB) CreateRefreshToken(ctx context.Context, rt *jwtgate.RefreshToken) error {
-	return insertRefreshToken(ctx, db.db, rt)
+	return insertRefreshToken(ctx, db.w, rt)
 }
 
 // execer is what *sql.DB and *sql.Tx share for writes.
@@ -166,7 +166,7 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*jwtgate.Ref
 // touches the session, in one immediate transaction: of concurrent callers
 // exactly one sees the token unspent.
 func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, next *jwtgate.RefreshToken) (bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
 	}

@@ -18,7 +18,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create user %q: %w", u.Name, err)
 	}
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.w.ExecContext(ctx, `
 		INSERT INTO users (name, name_key, password_hash, roles, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, boolInt(u.Disabled),
@@ -46,7 +46,7 @@ func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
 	}
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.w.ExecContext(ctx, `
 		INSERT INTO users (name, name_key, password_hash, roles, disabled, created_at, updated_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM users)`,
@@ -127,7 +127,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 // time to at. It returns an error wrapping jwtgate.ErrNotFound if there is
 // no such user.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.w.ExecContext(ctx, `
 		UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
 		hash, millis(at), id)
 	// The hash is never part of an error: errors end up in logs.
@@ -138,7 +138,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at tim
 // at. It returns an error wrapping jwtgate.ErrNotFound if there is no such
 // user.
 func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error {
-	res, err := db.db.ExecContext(ctx, `
+	res, err := db.w.ExecContext(ctx, `
 		UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`,
 		boolInt(disabled), millis(at), id)
 	return oneRow(res, err, "set disabled of user %d", id)
@@ -148,7 +148,7 @@ func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool, at time.
 // its sessions. It returns an error wrapping jwtgate.ErrNotFound if there
 // is no such user.
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := db.w.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	return oneRow(res, err, "delete user %d", id)
 }
 
@@ -229,6 +229,6 @@ func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Ti
 	if err != nil {
 		return fmt.Errorf("sqlite: set roles of user %d: %w", id, err)
 	}
-	res, err := db.db.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, millis(at), id)
+	res, err := db.w.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, millis(at), id)
 	return oneRow(res, err, "set roles of user %d", id)
 }
