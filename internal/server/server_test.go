@@ -432,3 +432,19 @@ func TestHotAnswersFitHeaderMap(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestIDs: every answer carries its own 16-hex-digit request id.
+func TestRequestIDs(t *testing.T) {
+	f := newFixture(t, Options{})
+	seen := map[string]bool{}
+	for range 100 {
+		id := f.do(httptest.NewRequest("GET", "/healthz", nil)).header.Get("X-Request-Id")
+		if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("X-Request-Id = %q, want 16 hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("X-Request-Id %q given twice", id)
+		}
+		seen[id] = true
+	}
+}
