@@ -38,15 +38,3 @@ type KeyStore interface {
 	// store thereby agree on server-side secrets (the refresh-token HMAC key).
 	EnsureSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error)
 }
-
-// Store is everything the server needs from storage.
-type Store interface {
-	UserStore
-	SessionStore
-	KeyStore
-	RevocationStore
-	AuditStore
-	// Ping checks the store is reachable (readiness).
-	Ping(ctx context.Context) error
-	Close() error
-}

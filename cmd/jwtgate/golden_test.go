@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
 	"github.com/jwtgate/jwtgate/token"
 )

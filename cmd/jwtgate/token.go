@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/token"
 )

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 const userUsage = `Usage:

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 type adminUserJSON struct {

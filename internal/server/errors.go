@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"errors"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"log/slog"
 	"net/http"
 	"strings"

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"net/http"
 	"strconv"

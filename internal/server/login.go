@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 type loginRequest struct {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/token"

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 type revocationJSON struct {

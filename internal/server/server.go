@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 // Options are the HTTP-level settings.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
 	"github.com/jwtgate/jwtgate/token"

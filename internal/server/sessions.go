@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jwtgate/jwtgate/auth"
+	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 type sessionJSON struct {

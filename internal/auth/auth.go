@@ -20,15 +20,6 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// Store is what the service needs from storage.
-type Store interface {
-	jwtgate.UserStore
-	jwtgate.SessionStore
-	jwtgate.RevocationStore
-	jwtgate.KeyStore
-	jwtgate.AuditStore
-}
-
 // Defaults for Options left zero.
 const (
 	DefaultAccessTTL      = 15 * time.Minute
@@ -73,7 +64,7 @@ type Options struct {
 
 // Service applies jwtgate's rules. It is safe for concurrent use.
 type Service struct {
-	store      Store
+	store      jwtgate.Store
 	keys       Keys // nil in the CLI, which only manages users
 	verifier   *token.Verifier
 	revs       *Revocations
@@ -87,7 +78,7 @@ type Service struct {
 
 // New returns a Service over store that signs and verifies with keys (nil
 // for a service that only manages users and sessions).
-func New(ctx context.Context, store Store, keys Keys, o Options) (*Service, error) {
+func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Service, error) {
 	if o.AccessTTL == 0 {
 		o.AccessTTL = DefaultAccessTTL
 	}
