@@ -12,6 +12,7 @@ type Store interface {
 	KeyStore
 	RevocationStore
 	AuditStore
+	OutboxStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

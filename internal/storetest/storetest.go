@@ -78,6 +78,9 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 
 		{name: "Audit", run: testAudit},
 
+		{name: "Outbox", run: testOutbox},
+		{name: "ClaimEmailsConcurrent", run: testClaimEmailsConcurrent},
+
 		{name: "Times", run: testTimes},
 	}
 	for _, tt := range tests {
