@@ -19,7 +19,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
 		return fmt.Errorf("postgres: enqueue email: %w: recipient or purpose cannot be stored (invalid UTF-8 or NUL)", jwtgate.ErrInvalid)
 	}
 	err := db.pool.QueryRow(ctx, `
-		INSERT INTO emails (recipient, purpose, body, created_at, next_attempt)
+		INSERT INTO outbox (recipient, purpose, body, created_at, next_attempt)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		e.To, e.Purpose, e.Body, millis(e.CreatedAt), millis(e.NextAttempt)).Scan(&e.ID)
 	if err != nil {
@@ -33,9 +33,9 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
 // claim disjoint batches at once instead of queueing behind each other.
 func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]jwtgate.Email, error) {
 	rows, err := db.pool.Query(ctx, `
-		UPDATE emails SET next_attempt = $1
+		UPDATE outbox SET next_attempt = $1
 		WHERE id IN (
-			SELECT id FROM emails
+			SELECT id FROM outbox
 			WHERE sent_at IS NULL AND NOT gave_up AND next_attempt <= $2
 			ORDER BY next_attempt, id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
@@ -62,7 +62,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 // EmailSent marks email id delivered and drops its body.
 func (db *DB) EmailSent(ctx context.Context, id int64, at time.Time) error {
 	return db.updateEmail(ctx, "email sent", id,
-		`UPDATE emails SET sent_at = $1, body = NULL WHERE id = $2`, millis(at), id)
+		`UPDATE outbox SET sent_at = $1, body = NULL WHERE id = $2`, millis(at), id)
 }
 
 // EmailFailed records a failed attempt; a zero retryAt gives up.
@@ -70,11 +70,11 @@ func (db *DB) EmailFailed(ctx context.Context, id int64, retryAt time.Time, last
 	lastErr = clean(lastErr)
 	if retryAt.IsZero() {
 		return db.updateEmail(ctx, "email failed", id, `
-			UPDATE emails SET attempts = attempts + 1, last_error = $1, gave_up = true, body = NULL
+			UPDATE outbox SET attempts = attempts + 1, last_error = $1, gave_up = true, body = NULL
 			WHERE id = $2`, lastErr, id)
 	}
 	return db.updateEmail(ctx, "email failed", id, `
-		UPDATE emails SET attempts = attempts + 1, last_error = $1, next_attempt = $2
+		UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt = $2
 		WHERE id = $3`, lastErr, millis(retryAt), id)
 }
 
@@ -92,7 +92,7 @@ func (db *DB) updateEmail(ctx context.Context, what string, id int64, query stri
 // PendingEmails counts emails neither sent nor given up on.
 func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM emails WHERE sent_at IS NULL AND NOT gave_up`).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL AND NOT gave_up`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: pending emails: %w", err)
 	}
@@ -102,7 +102,7 @@ func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 // DeleteEmailsBefore removes sent and abandoned emails created before t.
 func (db *DB) DeleteEmailsBefore(ctx context.Context, t time.Time) (int, error) {
 	tag, err := db.pool.Exec(ctx, `
-		DELETE FROM emails WHERE created_at < $1 AND (sent_at IS NOT NULL OR gave_up)`, millis(t))
+		DELETE FROM outbox WHERE created_at < $1 AND (sent_at IS NOT NULL OR gave_up)`, millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete emails: %w", err)
 	}

@@ -18,7 +18,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
 	}
 	defer tx.Rollback()
 	err = tx.QueryRowContext(ctx, `
-		INSERT INTO emails (recipient, purpose, body, created_at, next_attempt)
+		INSERT INTO outbox (recipient, purpose, body, created_at, next_attempt)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		e.To, e.Purpose, e.Body, millis(e.CreatedAt), millis(e.NextAttempt)).Scan(&e.ID)
 	if err != nil {
@@ -40,9 +40,9 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `
-		UPDATE emails SET next_attempt = ?
+		UPDATE outbox SET next_attempt = ?
 		WHERE id IN (
-			SELECT id FROM emails
+			SELECT id FROM outbox
 			WHERE sent_at IS NULL AND gave_up = 0 AND next_attempt <= ?
 			ORDER BY next_attempt, id LIMIT ?)
 		RETURNING id, recipient, purpose, body, created_at, next_attempt, attempts, last_error`,
@@ -78,18 +78,18 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 // EmailSent marks email id delivered and drops its body.
 func (db *DB) EmailSent(ctx context.Context, id int64, at time.Time) error {
 	return db.updateEmail(ctx, "email sent", id,
-		`UPDATE emails SET sent_at = ?, body = NULL WHERE id = ?`, millis(at), id)
+		`UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?`, millis(at), id)
 }
 
 // EmailFailed records a failed attempt; a zero retryAt gives up.
 func (db *DB) EmailFailed(ctx context.Context, id int64, retryAt time.Time, lastErr string) error {
 	if retryAt.IsZero() {
 		return db.updateEmail(ctx, "email failed", id, `
-			UPDATE emails SET attempts = attempts + 1, last_error = ?, gave_up = 1, body = NULL
+			UPDATE outbox SET attempts = attempts + 1, last_error = ?, gave_up = 1, body = NULL
 			WHERE id = ?`, lastErr, id)
 	}
 	return db.updateEmail(ctx, "email failed", id, `
-		UPDATE emails SET attempts = attempts + 1, last_error = ?, next_attempt = ?
+		UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
 		WHERE id = ?`, lastErr, millis(retryAt), id)
 }
 
@@ -109,7 +109,7 @@ func (db *DB) updateEmail(ctx context.Context, what string, id int64, query stri
 // PendingEmails counts emails neither sent nor given up on.
 func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM emails WHERE sent_at IS NULL AND gave_up = 0`).Scan(&n)
+	err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL AND gave_up = 0`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: pending emails: %w", err)
 	}
@@ -119,7 +119,7 @@ func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 // DeleteEmailsBefore removes sent and abandoned emails created before t.
 func (db *DB) DeleteEmailsBefore(ctx context.Context, t time.Time) (int, error) {
 	res, err := db.w.ExecContext(ctx, `
-		DELETE FROM emails WHERE created_at < ? AND (sent_at IS NOT NULL OR gave_up = 1)`, millis(t))
+		DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR gave_up = 1)`, millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete emails: %w", err)
 	}

@@ -2,7 +2,7 @@
 -- Numbered 00009 to leave room for concurrent work on the user tables.
 
 -- +goose Up
-CREATE TABLE emails (
+CREATE TABLE outbox (
 	id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	recipient    TEXT    NOT NULL,
 	purpose      TEXT    NOT NULL,
@@ -16,7 +16,7 @@ CREATE TABLE emails (
 );
 
 -- The sender's scan: pending emails by due time.
-CREATE INDEX emails_pending ON emails (next_attempt) WHERE sent_at IS NULL AND NOT gave_up;
+CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE sent_at IS NULL AND NOT gave_up;
 
 -- +goose Down
-DROP TABLE emails;
+DROP TABLE outbox;
