@@ -13,6 +13,7 @@ type Store interface {
 	RevocationStore
 	AuditStore
 	OutboxStore
+	OneTimeTokenStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -81,6 +81,11 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "Outbox", run: testOutbox},
 		{name: "ClaimEmailsConcurrent", run: testClaimEmailsConcurrent},
 
+		{name: "OneTimeTokenSpend", run: testOneTimeTokenSpend},
+		{name: "OneTimeTokenNewestOnly", run: testOneTimeTokenNewestOnly},
+		{name: "OneTimeTokenManage", run: testOneTimeTokenManage},
+		{name: "OneTimeTokenSpendConcurrent", run: testOneTimeTokenSpendConcurrent},
+
 		{name: "Times", run: testTimes},
 	}
 	for _, tt := range tests {
