@@ -101,7 +101,7 @@ func (ob *Outbox) Enqueue(ctx context.Context, purpose string, m Message) error 
 		return fmt.Errorf("mail: encode %s email: %w", purpose, err)
 	}
 	now := ob.o.Now()
-	e := &jwtgate.Email{
+	e := &jwtgate.OutboxEmail{
 		To: m.To, Purpose: purpose, CreatedAt: now, NextAttempt: now,
 		Body: ob.o.Sealer.Seal(body, aad(m.To, purpose)),
 	}
@@ -161,7 +161,7 @@ func (ob *Outbox) Flush(ctx context.Context) (int, error) {
 
 // deliver tries one claimed email and records the outcome. It returns an
 // error only when the outcome could not be stored.
-func (ob *Outbox) deliver(ctx context.Context, e *jwtgate.Email) (bool, error) {
+func (ob *Outbox) deliver(ctx context.Context, e *jwtgate.OutboxEmail) (bool, error) {
 	log := ob.o.Logger.With("email_id", e.ID, "purpose", e.Purpose)
 	m, err := ob.open(e)
 	if err == nil {
@@ -198,7 +198,7 @@ func (ob *Outbox) deliver(ctx context.Context, e *jwtgate.Email) (bool, error) {
 	return false, nil
 }
 
-func (ob *Outbox) open(e *jwtgate.Email) (*Message, error) {
+func (ob *Outbox) open(e *jwtgate.OutboxEmail) (*Message, error) {
 	body, err := ob.o.Sealer.Open(e.Body, aad(e.To, e.Purpose))
 	if err != nil {
 		return nil, fmt.Errorf("mail: open stored email: %w", err)

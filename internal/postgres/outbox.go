@@ -14,7 +14,7 @@ import (
 // EnqueueEmail stores e, due at e.NextAttempt, and sets e.ID. The
 // recipient and purpose are validated by the sender's package; an address
 // PostgreSQL cannot store (NUL, invalid UTF-8) is refused as ErrInvalid.
-func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
+func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.OutboxEmail) error {
 	if !storable(e.To) || !storable(e.Purpose) {
 		return fmt.Errorf("postgres: enqueue email: %w: recipient or purpose cannot be stored (invalid UTF-8 or NUL)", jwtgate.ErrInvalid)
 	}
@@ -31,7 +31,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
 // ClaimEmails returns up to limit due emails and leases them until
 // leaseUntil. FOR UPDATE SKIP LOCKED lets senders on several instances
 // claim disjoint batches at once instead of queueing behind each other.
-func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]jwtgate.Email, error) {
+func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]jwtgate.OutboxEmail, error) {
 	rows, err := db.pool.Query(ctx, `
 		UPDATE outbox SET next_attempt = $1
 		WHERE id IN (
@@ -44,8 +44,8 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim emails: %w", err)
 	}
-	out, err := collect(rows, func(row pgx.CollectableRow) (jwtgate.Email, error) {
-		var e jwtgate.Email
+	out, err := collect(rows, func(row pgx.CollectableRow) (jwtgate.OutboxEmail, error) {
+		var e jwtgate.OutboxEmail
 		var created, next int64
 		err := row.Scan(&e.ID, &e.To, &e.Purpose, &e.Body, &created, &next, &e.Attempts, &e.LastError)
 		e.CreatedAt, e.NextAttempt = fromMillis(created), fromMillis(next)
@@ -55,7 +55,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 		return nil, fmt.Errorf("postgres: claim emails: %w", err)
 	}
 	// RETURNING gives rows in no promised order.
-	slices.SortFunc(out, func(a, b jwtgate.Email) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b jwtgate.OutboxEmail) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

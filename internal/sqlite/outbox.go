@@ -11,7 +11,7 @@ import (
 )
 
 // EnqueueEmail stores e, due at e.NextAttempt, and sets e.ID.
-func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
+func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.OutboxEmail) error {
 	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: enqueue email: %w", err)
@@ -33,7 +33,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.Email) error {
 // ClaimEmails returns up to limit due emails and leases them until
 // leaseUntil, in one write transaction: SQLite's single writer makes the
 // read and the lease atomic against other processes on the file.
-func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]jwtgate.Email, error) {
+func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]jwtgate.OutboxEmail, error) {
 	tx, err := db.w.BeginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim emails: %w", err)
@@ -50,9 +50,9 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim emails: %w", err)
 	}
-	var out []jwtgate.Email
+	var out []jwtgate.OutboxEmail
 	for rows.Next() {
-		var e jwtgate.Email
+		var e jwtgate.OutboxEmail
 		var created, next int64
 		if err := rows.Scan(&e.ID, &e.To, &e.Purpose, &e.Body, &created, &next, &e.Attempts, &e.LastError); err != nil {
 			rows.Close()
@@ -71,7 +71,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 		return nil, fmt.Errorf("sqlite: claim emails: %w", err)
 	}
 	// RETURNING gives rows in no promised order.
-	slices.SortFunc(out, func(a, b jwtgate.Email) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b jwtgate.OutboxEmail) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

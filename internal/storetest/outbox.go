@@ -10,9 +10,9 @@ import (
 	"github.com/jwtgate/jwtgate"
 )
 
-func enqueue(t *testing.T, s jwtgate.Store, to string, due time.Time) *jwtgate.Email {
+func enqueue(t *testing.T, s jwtgate.Store, to string, due time.Time) *jwtgate.OutboxEmail {
 	t.Helper()
-	e := &jwtgate.Email{To: to, Purpose: "test", Body: []byte("sealed:" + to), CreatedAt: t0, NextAttempt: due}
+	e := &jwtgate.OutboxEmail{To: to, Purpose: "test", Body: []byte("sealed:" + to), CreatedAt: t0, NextAttempt: due}
 	if err := s.EnqueueEmail(t.Context(), e); err != nil || e.ID == 0 {
 		t.Fatalf("EnqueueEmail(%s) = %v, id %d", to, err, e.ID)
 	}

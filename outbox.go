@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Email is one message in the outbox. Emails are stored before anything is
+// OutboxEmail is one message in the outbox. Emails are stored before anything is
 // sent, so a request that emails someone is acknowledged only once its
 // message is durable: a crash or a down SMTP server delays it, never loses it.
-type Email struct {
+type OutboxEmail struct {
 	ID      int64
 	To      string // one recipient address
 	Purpose string // what it is for ("verify", "reset", ...): for logs and metrics; never a link
@@ -30,12 +30,12 @@ type Email struct {
 // safe for concurrent use, also by several processes sharing the store.
 type OutboxStore interface {
 	// EnqueueEmail stores e, due at e.NextAttempt, and sets e.ID.
-	EnqueueEmail(ctx context.Context, e *Email) error
+	EnqueueEmail(ctx context.Context, e *OutboxEmail) error
 	// ClaimEmails returns up to limit pending emails due at or before now,
 	// oldest first, and in the same transaction moves their NextAttempt to
 	// leaseUntil: another sender does not see them until then, and if this
 	// one dies they come due again.
-	ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Email, error)
+	ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit int) ([]OutboxEmail, error)
 	// EmailSent marks email id delivered at at and drops its body.
 	EmailSent(ctx context.Context, id int64, at time.Time) error
 	// EmailFailed records a failed attempt: Attempts+1 and lastErr. A
