@@ -14,6 +14,7 @@ type Store interface {
 	AuditStore
 	OutboxStore
 	OneTimeTokenStore
+	EmailStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/mail"
 	"github.com/jwtgate/jwtgate/internal/mail/mailtest"
 	"github.com/jwtgate/jwtgate/internal/seal"
@@ -101,7 +102,7 @@ func TestOutboxRefusesBadMessages(t *testing.T) {
 		{To: strings.Repeat("a", 300) + "@example.test", Subject: "x", Text: "x"},
 		{To: "a@example.test", Subject: "x"},
 	} {
-		if err := ob.Enqueue(t.Context(), "verify", m); !errors.Is(err, mail.ErrInvalid) {
+		if err := ob.Enqueue(t.Context(), "verify", m); !errors.Is(err, jwtgate.ErrInvalid) {
 			t.Errorf("Enqueue(%q, %q) = %v, want ErrInvalid", m.To, m.Subject, err)
 		}
 	}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "SetPasswordHash", run: testSetPasswordHash},
 		{name: "SetDisabled", run: testSetDisabled},
 		{name: "DeleteUser", run: testDeleteUser},
+		{name: "UserEmail", run: testUserEmail},
 
 		{name: "Session", run: testSession},
 		{name: "SessionNotFound", run: testSessionNotFound},
