@@ -24,6 +24,17 @@ const (
 	EventKeyRotated       = "key.rotated"
 	EventSecurityWarning  = "security.warning"
 	EventPasswordRehashed = "password.rehashed"
+
+	// Accounts that run themselves: signup, invitations, email, reset.
+	EventSignedUp               = "user.signed_up"
+	EventInvited                = "invitation.created"
+	EventInvitationRevoked      = "invitation.revoked"
+	EventInvitationAccepted     = "invitation.accepted"
+	EventVerificationSent       = "email.verification_sent"
+	EventEmailVerified          = "email.verified"
+	EventEmailChanged           = "email.changed"
+	EventPasswordResetRequested = "password.reset_requested"
+	EventPasswordResetCompleted = "password.reset_completed"
 )
 
 // AuditEvent is one security-relevant fact: who, what, from where. It never

@@ -47,6 +47,10 @@ type OneTimeTokenStore interface {
 	// unknown, used, expired or other-purpose token is ErrNotFound, all
 	// alike, so a caller cannot tell which.
 	SpendOneTimeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*OneTimeToken, error)
+	// OneTimeToken returns the unused, unexpired token with this purpose
+	// and hash at now without spending it (a page that shows what a link
+	// is for before the user acts on it); ErrNotFound as SpendOneTimeToken.
+	OneTimeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*OneTimeToken, error)
 	// DeleteOneTimeTokens removes userID's unused tokens of purpose (of
 	// every purpose if purpose is "") and reports how many: a password
 	// change voids the reset links sent before it.

@@ -74,6 +74,23 @@ func (db *DB) SpendOneTimeToken(ctx context.Context, purpose string, hash []byte
 	return t, nil
 }
 
+// OneTimeToken returns the live token with this purpose and hash.
+func (db *DB) OneTimeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*jwtgate.OneTimeToken, error) {
+	if !storable(purpose) {
+		return nil, fmt.Errorf("postgres: token: %w", jwtgate.ErrNotFound)
+	}
+	t, err := scanOneTimeToken(db.pool.QueryRow(ctx, `
+		SELECT `+ottColumns+` FROM one_time_tokens
+		WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, millis(now)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: %s token: %w", purpose, jwtgate.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s token: %w", purpose, err)
+	}
+	return t, nil
+}
+
 // DeleteOneTimeTokens removes userID's unused tokens of purpose ("" = all).
 func (db *DB) DeleteOneTimeTokens(ctx context.Context, userID int64, purpose string) (int, error) {
 	if !storable(purpose) {

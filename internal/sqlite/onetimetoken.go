@@ -75,6 +75,20 @@ func (db *DB) SpendOneTimeToken(ctx context.Context, purpose string, hash []byte
 	return t, nil
 }
 
+// OneTimeToken returns the live token with this purpose and hash.
+func (db *DB) OneTimeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*jwtgate.OneTimeToken, error) {
+	t, err := scanOneTimeToken(db.db.QueryRowContext(ctx, `
+		SELECT `+ottColumns+` FROM one_time_tokens
+		WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?`, hash, purpose, millis(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: %s token: %w", purpose, jwtgate.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s token: %w", purpose, err)
+	}
+	return t, nil
+}
+
 // DeleteOneTimeTokens removes userID's unused tokens of purpose ("" = all).
 func (db *DB) DeleteOneTimeTokens(ctx context.Context, userID int64, purpose string) (int, error) {
 	res, err := db.w.ExecContext(ctx, `

@@ -49,6 +49,12 @@ func testOneTimeTokenSpend(t *testing.T, newStore func(*testing.T) jwtgate.Store
 			t.Errorf("SpendOneTimeToken(%s) = %+v, %v; want ErrNotFound", tt.name, got, err)
 		}
 	}
+	if got, err := s.OneTimeToken(ctx, jwtgate.PurposeResetPassword, hashOf("reset-1"), t0); err != nil || got.ID != tok.ID || got.UsedAt != nil {
+		t.Errorf("OneTimeToken(valid) = %+v, %v; want it, unused", got, err)
+	}
+	if _, err := s.OneTimeToken(ctx, jwtgate.PurposeVerifyEmail, hashOf("reset-1"), t0); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("OneTimeToken(other purpose) = %v, want ErrNotFound", err)
+	}
 	spentAt := t0.Add(time.Minute)
 	got, err := s.SpendOneTimeToken(ctx, jwtgate.PurposeResetPassword, hashOf("reset-1"), spentAt)
 	if err != nil {
@@ -60,6 +66,9 @@ func testOneTimeTokenSpend(t *testing.T, newStore func(*testing.T) jwtgate.Store
 	}
 	if _, err := s.SpendOneTimeToken(ctx, jwtgate.PurposeResetPassword, hashOf("reset-1"), spentAt); !errors.Is(err, jwtgate.ErrNotFound) {
 		t.Errorf("second SpendOneTimeToken() = %v, want ErrNotFound", err)
+	}
+	if _, err := s.OneTimeToken(ctx, jwtgate.PurposeResetPassword, hashOf("reset-1"), spentAt); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("OneTimeToken(spent) = %v, want ErrNotFound", err)
 	}
 
 	dup := ott("reset-1", jwtgate.PurposeVerifyEmail, alice.ID, "")
