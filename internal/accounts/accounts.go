@@ -249,8 +249,7 @@ func checkNewPassword(pw, name, email string) error {
 }
 
 // throttle counts one request for each key and refuses if any key is
-// over its limit; the error wraps jwtgate.ErrThrottled and says how long
-// to wait.
+// over its limit, with an *auth.ThrottledError saying how long to wait.
 func (s *Service) throttle(ctx context.Context, accountKey, ip string) error {
 	checks := []struct {
 		l   throttle.Limiter
@@ -265,7 +264,7 @@ func (s *Service) throttle(ctx context.Context, accountKey, ip string) error {
 			return fmt.Errorf("accounts: throttle: %w", err)
 		}
 		if wait > 0 {
-			return &ThrottledError{Wait: wait}
+			return &auth.ThrottledError{Wait: wait}
 		}
 	}
 	for _, c := range checks {
@@ -278,11 +277,3 @@ func (s *Service) throttle(ctx context.Context, accountKey, ip string) error {
 	}
 	return nil
 }
-
-// ThrottledError says how long to wait; it wraps jwtgate.ErrThrottled.
-type ThrottledError struct{ Wait time.Duration }
-
-func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many requests: try again in %v", e.Wait.Round(time.Second))
-}
-func (e *ThrottledError) Unwrap() error { return jwtgate.ErrThrottled }

@@ -138,3 +138,12 @@ func (s *Service) LoginAllowed(ctx context.Context, u *jwtgate.User) error {
 	}
 	return nil
 }
+
+// Email returns userID's address; jwtgate.ErrNotFound if it has none.
+func (s *Service) Email(ctx context.Context, userID int64) (*jwtgate.UserEmail, error) {
+	e, err := s.store.UserEmail(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: email of user %d: %w", userID, err)
+	}
+	return e, nil
+}
