@@ -15,6 +15,7 @@ type Store interface {
 	OutboxStore
 	OneTimeTokenStore
 	EmailStore
+	FactorStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -87,6 +87,11 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "OneTimeTokenManage", run: testOneTimeTokenManage},
 		{name: "OneTimeTokenSpendConcurrent", run: testOneTimeTokenSpendConcurrent},
 
+		{name: "TOTP", run: testTOTP},
+		{name: "TOTPStepConcurrent", run: testTOTPStepConcurrent},
+		{name: "RecoveryCodes", run: testRecoveryCodes},
+		{name: "WebAuthnCredentials", run: testWebAuthnCredentials},
+
 		{name: "Times", run: testTimes},
 	}
 	for _, tt := range tests {
