@@ -35,6 +35,16 @@ const (
 	EventEmailChanged           = "email.changed"
 	EventPasswordResetRequested = "password.reset_requested"
 	EventPasswordResetCompleted = "password.reset_completed"
+
+	// Second factors.
+	EventTOTPEnabled           = "mfa.totp_enabled"
+	EventTOTPDisabled          = "mfa.totp_disabled"
+	EventRecoveryCodesReplaced = "mfa.recovery_codes_replaced"
+	EventRecoveryCodeUsed      = "mfa.recovery_code_used"
+	EventMFAFailed             = "mfa.failed"
+	EventPasskeyAdded          = "mfa.passkey_added"
+	EventPasskeyRemoved        = "mfa.passkey_removed"
+	EventFactorsReset          = "mfa.factors_reset"
 )
 
 // AuditEvent is one security-relevant fact: who, what, from where. It never
