@@ -16,6 +16,7 @@ type Store interface {
 	OneTimeTokenStore
 	EmailStore
 	FactorStore
+	ClientStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

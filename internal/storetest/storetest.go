@@ -92,6 +92,8 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "RecoveryCodes", run: testRecoveryCodes},
 		{name: "WebAuthnCredentials", run: testWebAuthnCredentials},
 
+		{name: "Clients", run: testClients},
+
 		{name: "Times", run: testTimes},
 	}
 	for _, tt := range tests {
