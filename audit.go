@@ -45,6 +45,11 @@ const (
 	EventPasskeyAdded          = "mfa.passkey_added"
 	EventPasskeyRemoved        = "mfa.passkey_removed"
 	EventFactorsReset          = "mfa.factors_reset"
+
+	// OpenID Connect clients.
+	EventClientCreated       = "client.created"
+	EventClientSecretRotated = "client.secret_rotated"
+	EventClientDeleted       = "client.deleted"
 )
 
 // AuditEvent is one security-relevant fact: who, what, from where. It never
