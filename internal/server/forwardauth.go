@@ -1,11 +1,12 @@
 package server
 
 import (
-	"github.com/jwtgate/jwtgate/internal/auth"
-	"github.com/jwtgate/jwtgate/internal/clientip"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/auth"
+	"github.com/jwtgate/jwtgate/internal/clientip"
 )
 
 // forwardAuth is requireAuth for /auth/verify, with one addition: with
@@ -13,7 +14,9 @@ import (
 // forward_auth, which pass non-2xx answers to the browser), a browser
 // navigation without a valid token gets a 302 to the login page, carrying
 // the page it wanted as return_to when that is on an allowed host. API
-// clients, and nginx (which wants 401), get 401 as before.
+// clients, and nginx's auth_request (which takes only 2xx, 401 and 403),
+// get 401 as before; the shipped nginx config sends a 401 back here with
+// ?redirect=1 through error_page.
 func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string, ips *clientip.Resolver) func(http.Handler) http.Handler {
 	authed := requireAuth(svc, ck)
 	return func(next http.Handler) http.Handler {
@@ -29,7 +32,14 @@ func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string,
 			if rec.status != http.StatusUnauthorized {
 				return
 			}
-			target := forwardedURL(r, ips.FromTrustedProxy(r))
+			// The page it wanted: rd=URL when the proxy's configuration
+			// passes it, else what a trusted proxy's X-Forwarded-* say.
+			// loginURL keeps it only on an allowed host, so whoever wrote it
+			// can do no more than a link to /login?return_to= could.
+			target := r.URL.Query().Get("rd")
+			if target == "" {
+				target = forwardedURL(r, ips.FromTrustedProxy(r))
+			}
 			w.Header().Del("WWW-Authenticate")
 			w.Header().Set("Cache-Control", "no-store")
 			http.Redirect(w, r, rt.loginURL(issuer, target), http.StatusFound)

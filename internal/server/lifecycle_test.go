@@ -206,7 +206,7 @@ func TestAdminRoutes(t *testing.T) {
 	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
 	mux := http.NewServeMux()
 	var patterns []string
-	addRoutes(&recordingMux{mux, &patterns}, Deps{Auth: f.svc, Keys: f.kr, Ready: f.store.Ping}, newCookies(false), Options{MaxBodyBytes: 1024})
+	addRoutes(&recordingMux{mux, &patterns}, Deps{Auth: f.svc, Keys: f.kr, Ready: f.store.Ping}, newCookies(false, "", nil), Options{MaxBodyBytes: 1024})
 	n := 0
 	for _, p := range patterns {
 		method, path, _ := strings.Cut(p, " ")

@@ -25,8 +25,8 @@ type tokenResponse struct {
 }
 
 // writeTokens sends tokens as JSON and as cookies.
-func writeTokens(w http.ResponseWriter, svc *auth.Service, ck cookies, tok *auth.Tokens) {
-	ck.set(w, tok.Access, tok.ExpiresIn, tok.Refresh, svc.SessionIdleTTL())
+func writeTokens(w http.ResponseWriter, r *http.Request, svc *auth.Service, ck cookies, tok *auth.Tokens) {
+	ck.set(w, r, tok.Access, tok.ExpiresIn, tok.Refresh, svc.SessionIdleTTL())
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.Access, TokenType: "Bearer",
 		ExpiresIn: int(tok.ExpiresIn.Seconds()), RefreshToken: tok.Refresh})
@@ -58,7 +58,7 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 			writeServiceError(w, logger, err)
 			return
 		}
-		writeTokens(w, svc, ck, tok)
+		writeTokens(w, r, svc, ck, tok)
 	})
 }
 
@@ -72,7 +72,7 @@ func handleLogout(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handl
 			writeServiceError(w, logger, err)
 			return
 		}
-		ck.clear(w)
+		ck.clear(w, r)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

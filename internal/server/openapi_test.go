@@ -138,7 +138,7 @@ func fullDeps(f *fixture) Deps {
 func registeredRoutes(t *testing.T, f *fixture) []string {
 	t.Helper()
 	var patterns []string
-	addRoutes(&recordingMux{http.NewServeMux(), &patterns}, fullDeps(f), newCookies(false), Options{Issuer: "http://test"})
+	addRoutes(&recordingMux{http.NewServeMux(), &patterns}, fullDeps(f), newCookies(false, "", nil), Options{Issuer: "http://test"})
 	var routes []string
 	for _, p := range patterns {
 		routes = append(routes, docRoutes(p)...)

@@ -41,9 +41,9 @@ func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies) http.Hand
 		tok, err := svc.Refresh(ctx, raw, auth.ClientFrom(r.Context()))
 		switch {
 		case err == nil:
-			writeTokens(w, svc, ck, tok)
+			writeTokens(w, r, svc, ck, tok)
 		case errors.Is(err, auth.ErrInvalidGrant), errors.Is(err, auth.ErrRefreshReused):
-			ck.clear(w)
+			ck.clear(w, r)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="jwtgate", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid_grant", "refresh token is invalid, expired or revoked")
 		default:

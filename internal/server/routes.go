@@ -14,7 +14,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	authed := requireAuth(d.Auth, ck)
 	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
 	log, svc := d.Logger, d.Auth
-	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts)
+	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
 
 	// Pages and their assets (public).
 	mux.Handle("GET /{$}", handlePage("index.html"))

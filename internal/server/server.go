@@ -18,8 +18,9 @@ import (
 
 // Options are the HTTP-level settings.
 type Options struct {
-	// TLS means the server is reached over HTTPS: cookies get Secure and the
-	// __Host- prefix, and HSTS is sent.
+	// TLS means the server terminates TLS itself: HSTS is sent, and
+	// cookies get Secure and the __Host-/__Secure- prefixes (as they do
+	// whenever Issuer is https://).
 	TLS bool
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
@@ -31,6 +32,11 @@ type Options struct {
 	// ForwardAuthHosts are hosts (host[:port]) besides the issuer's that the
 	// login page may send a browser back to after a forward-auth redirect.
 	ForwardAuthHosts []string
+	// CookieDomain, when set, is the session cookie's Domain: the cookie
+	// then reaches every host under it (an app behind forward auth on a
+	// sibling of the issuer's host), and the login page may return to any
+	// of them. See ValidateCookieDomain.
+	CookieDomain string
 	// MetricsElsewhere keeps /metrics off this handler (it is served on
 	// its own address, --metrics-addr).
 	MetricsElsewhere bool
@@ -60,7 +66,7 @@ func NewServer(d Deps, o Options) http.Handler {
 		o.Issuer = "http://localhost"
 	}
 	logger := d.Logger
-	ck := newCookies(o.TLS)
+	ck := newCookies(o.TLS || issuerIsHTTPS(o.Issuer), o.CookieDomain, clientip.New(o.TrustedProxies))
 	mux := http.NewServeMux()
 	addRoutes(mux, d, ck, o)
 
