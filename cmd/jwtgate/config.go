@@ -37,7 +37,7 @@ var envOnlyHelp = map[string]string{
 var allFlagNames = []string{
 	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
 	"key-publish-delay", "key-rotation-interval",
-	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "redis",
+	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "cookie-domain", "redis",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
 	"user", "type", "limit", "duration", "target",
 }

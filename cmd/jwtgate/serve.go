@@ -37,6 +37,7 @@ type serveConfig struct {
 	trustedProxies             string
 	metricsAddr                string
 	forwardAuthHosts           string
+	cookieDomain               string
 	redisURL                   string
 	account, ip                throttle.Policy
 	logLevel                   slog.Level
@@ -65,6 +66,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
 	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
+	fs.StringVar(&cfg.cookieDomain, "cookie-domain", "", "share the session cookie with every host under this domain (e.g. example.com, a parent of the issuer's host) for forward auth across hosts; the login page may return to them")
 	fs.StringVar(&cfg.redisURL, "redis", "", "redis://HOST:PORT/DB: keep the failed-login counters in Redis (shared by all instances using it) instead of PostgreSQL or memory")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main one (e.g. 127.0.0.1:9100)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
@@ -97,7 +99,7 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 }
 
 // validate refuses settings that cannot work, naming each.
-func (cfg *serveConfig) validate() error {
+func (cfg *serveConfig) validate() (err error) {
 	if _, _, err := net.SplitHostPort(cfg.addr); err != nil {
 		return configErr("invalid --addr %q: want HOST:PORT", cfg.addr)
 	}
@@ -156,6 +158,9 @@ func (cfg *serveConfig) validate() error {
 			scheme = "https://"
 		}
 		cfg.issuer = scheme + cfg.addr
+	}
+	if cfg.cookieDomain, err = server.ParseCookieDomain(cfg.cookieDomain, cfg.issuer); err != nil {
+		return configErr("invalid --cookie-domain: %v", err)
 	}
 	return nil
 }
@@ -240,7 +245,7 @@ func runServe(c cmdIO, args []string) error {
 
 	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != "",
-			ForwardAuthHosts: splitList(cfg.forwardAuthHosts)})
+			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if cfg.metricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -270,6 +275,9 @@ func runServe(c cmdIO, args []string) error {
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	if server.PlainHTTPIssuer(cfg.issuer) {
+		logger.Warn("the issuer is plain http:// on a host that is not loopback: browsers send the session cookies unencrypted; set --issuer https://… (TLS here or at a proxy)", "issuer", cfg.issuer)
 	}
 	logger.Info("jwtgate listening", "addr", ln.Addr().String(), "issuer", cfg.issuer, "alg", keys.Signer().Alg, "db", redactURL(cfg.db), "version", version())
 
