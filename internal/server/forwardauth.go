@@ -22,7 +22,7 @@ func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string,
 	return func(next http.Handler) http.Handler {
 		withAuth := authed(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.RawQuery == "" || r.URL.Query().Get("redirect") != "1" || !wantsPage(r) {
+			if r.URL.RawQuery == "" || r.URL.Query().Get("redirect") != "1" || !wantsPage(r, ips.FromTrustedProxy(r)) {
 				withAuth.ServeHTTP(w, r)
 				return
 			}

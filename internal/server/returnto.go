@@ -157,8 +157,14 @@ func forwardedURL(r *http.Request, fromProxy bool) string {
 
 // wantsPage reports whether a request is a browser navigation (GET or HEAD
 // asking for HTML), which a login redirect helps; API clients get 401.
-func wantsPage(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+// Caddy and Traefik always ask with GET and send the browser's method as
+// X-Forwarded-Method, which counts when fromProxy (a trusted proxy sent it).
+func wantsPage(r *http.Request, fromProxy bool) bool {
+	method := r.Method
+	if m := r.Header.Get("X-Forwarded-Method"); m != "" && fromProxy {
+		method = m
+	}
+	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}
 	accept := r.Header.Get("Accept")

@@ -189,6 +189,9 @@ func TestForwardAuthRedirect(t *testing.T) {
 		{"rd on an allowed host", req("?redirect=1&rd="+url.QueryEscape("https://app.example.test/rd"), "198.51.100.1:9", "", html, ""), 302, back("https://app.example.test/rd")},
 		{"rd elsewhere", req("?redirect=1&rd="+url.QueryEscape("https://evil.test/"), "127.0.0.1:9", "app.test", html, ""), 302, login},
 		{"api client", req("?redirect=1", "127.0.0.1:9", "app.test", "application/json", ""), 401, ""},
+		{"proxy asks with GET for a browser's POST", withHeader(req("?redirect=1", "127.0.0.1:9", "app.test", html, ""), "X-Forwarded-Method", "POST"), 401, ""},
+		{"proxy asks with GET for a browser's GET", withHeader(req("?redirect=1", "127.0.0.1:9", "app.test", html, ""), "X-Forwarded-Method", "GET"), 302, back("https://app.test/dashboard?tab=2")},
+		{"untrusted X-Forwarded-Method", withHeader(req("?redirect=1", "198.51.100.1:9", "app.test", html, ""), "X-Forwarded-Method", "POST"), 302, login},
 		{"no redirect asked", req("", "127.0.0.1:9", "app.test", html, ""), 401, ""},
 		{"valid token", req("?redirect=1", "127.0.0.1:9", "app.test", html, tok), 200, ""},
 		{"bad token", req("?redirect=1", "127.0.0.1:9", "app.test", html, "nope"), 302, back("https://app.test/dashboard?tab=2")},
@@ -244,6 +247,11 @@ func TestLoginPageReturnTo(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withHeader(r *http.Request, name, value string) *http.Request {
+	r.Header.Set(name, value)
+	return r
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
