@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserForwardAuthNginx and TestBrowserForwardAuthCaddy drive
+// Chromium through a real proxy running the shipped deploy/ config, with
+// jwtgate on auth.example.test and an app on app.example.test (issue 12
+// §1): see browseForwardAuth for the flow.
+func TestBrowserForwardAuthNginx(t *testing.T) {
+	p := newProxySetup(t)
+	startNginx(t, p, shippedNginx(t, p), nil)
+	browseForwardAuth(t, p)
+}
+
+func TestBrowserForwardAuthCaddy(t *testing.T) {
+	p := newProxySetup(t)
+	startCaddy(t, p)
+	browseForwardAuth(t, p)
+}
+
+// browseForwardAuth is the flow a user of a forward-auth deployment sees:
+// open the app logged out → land on jwtgate's login page on the other host
+// → log in → land on the very app URL asked for, the app having received
+// the identity headers (and not jwtgate's credentials), with the session
+// cookie on the parent domain → log out on jwtgate's home page → the
+// cookie is gone and the app URL asks for the login again.
+func browseForwardAuth(t *testing.T, p *proxySetup) {
+	b := newHostBrowser(t, p, 60*time.Second)
+	page := p.appURL + "/dashboard?tab=2&q=a%20b"
+	loginPage := p.loginURLFor(page)
+
+	// 1. Logged out: the app sends the browser to the login page on the
+	// auth host, with the page it wanted; the app itself saw nothing.
+	before := p.app.count()
+	b.do("open the app logged out", chromedp.Navigate(page))
+	b.waitURL(loginPage)
+	b.waitVisible("#login-form")
+	if n := p.app.count(); n != before {
+		t.Errorf("the app received %d requests before the login, want 0", n-before)
+	}
+
+	// 2. Log in: back on the app URL, which shows the identity it received.
+	b.do("log in",
+		chromedp.SendKeys(chromedp.ID("name"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), "1234"),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	b.waitURL(page)
+	b.waitJS("the app's answer", `document.body && document.body.innerText.startsWith("app: ")`)
+	if body := b.evalString(`document.body.innerText`); !strings.HasPrefix(body, "app: user=admin id=") || !strings.Contains(body, "roles=admin uri=/dashboard?tab=2&q=a%20b") {
+		t.Errorf("the app page shows %q, want admin's identity and the original URI", body)
+	}
+	seen := p.app.last(t)
+	seen.checkIdentity(t, "browser")
+	if seen.method != "GET" || seen.host != strings.TrimPrefix(p.appURL, "http://") {
+		t.Errorf("the app saw %s for host %q, want GET for %s", seen.method, seen.host, p.appURL)
+	}
+	// The session cookie that did it: on the parent domain, HttpOnly, Lax.
+	var shared *network.Cookie
+	for _, c := range b.cookiesFor(page) {
+		if c.Name == "jwtgate_access" {
+			shared = c
+		}
+	}
+	if shared == nil || (shared.Domain != ".example.test" && shared.Domain != "example.test") || !shared.HTTPOnly || shared.SameSite != network.CookieSameSiteLax {
+		t.Fatalf("cookie for the app host = %+v, want jwtgate_access on example.test, HttpOnly, SameSite=Lax", shared)
+	}
+
+	// 3. Log out on jwtgate's home page.
+	b.do("open jwtgate's home page", chromedp.Navigate(p.authURL+"/"))
+	b.waitText("#status", "Logged in as admin")
+	b.do("click Logout", chromedp.Click(chromedp.ID("logout")))
+	b.waitPath("/login")
+	for _, c := range b.cookiesFor(page) {
+		t.Errorf("cookie %s (domain %s) still sent to the app host after logout", c.Name, c.Domain)
+	}
+
+	// 4. The app asks for the login again.
+	before = p.app.count()
+	b.do("open the app after logout", chromedp.Navigate(page))
+	b.waitURL(loginPage)
+	b.waitVisible("#login-form")
+	if n := p.app.count(); n != before {
+		t.Errorf("the app received %d requests after logout, want 0", n-before)
+	}
+	_, consoleErrors, _, violations := b.watch.snapshot()
+	for _, e := range consoleErrors {
+		// Plain http on a name other than localhost is not a "potentially
+		// trustworthy" origin, so Chromium ignores jwtgate's
+		// Cross-Origin-Opener-Policy and logs it; over https (as deployed)
+		// it applies. Nothing else is allowed.
+		if strings.Contains(e, "The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy") {
+			continue
+		}
+		t.Errorf("console error: %s", e)
+	}
+	for _, v := range violations {
+		t.Errorf("CSP violation: %s", v)
+	}
+}
+
+// newHostBrowser starts a headless Chromium as newBrowser does (same flags),
+// plus --host-resolver-rules that send every *.example.test name to
+// loopback, where the proxy listens: real-looking names under one parent
+// domain, as a cookie Domain needs (browsers refuse Domain=localhost).
+// b.base is the auth host's URL, for waitPath.
+func newHostBrowser(t *testing.T, p *proxySetup, limit time.Duration) *browser {
+	t.Helper()
+	chromium := chromiumPath(t)
+	var out bytes.Buffer
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("jwtgate stderr:\n%s", p.jwtgate.Stderr())
+			mu.Lock()
+			tail := out.String()
+			mu.Unlock()
+			if len(tail) > 4000 {
+				tail = "…" + tail[len(tail)-4000:]
+			}
+			t.Logf("chromium output (tail):\n%s", tail)
+		}
+	})
+	timeout, cancelTimeout := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancelTimeout)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		// Navigations stay on the http:// URLs the test opens (no
+		// automatic https:// first try).
+		chromedp.Flag("disable-features", "HttpsUpgrades"),
+		chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+		chromedp.CombinedOutput(lockedWriter{&mu, &out}),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
+	t.Cleanup(cancelAlloc)
+	watch := &pageWatch{}
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
+	t.Cleanup(func() {
+		cctx, c := context.WithTimeout(ctx, 10*time.Second)
+		defer c()
+		_ = chromedp.Cancel(cctx)
+		cancelCtx()
+	})
+	b := &browser{t: t, ctx: ctx, base: p.authURL, shots: newShots(t), watch: watch}
+	b.setUp("start the browser")
+	return b
+}
+
+// waitURL waits until the tab shows exactly the URL want, loaded.
+func (b *browser) waitURL(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	last := ""
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.readyState`))
+		cancel()
+		if err == nil {
+			last = state
+			if state == want+" complete" {
+				return
+			}
+		}
+		if b.ctx.Err() != nil || time.Now().After(deadline) {
+			b.t.Fatalf("wait for %s: the tab is at %q (err %v)", want, last, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cookiesFor returns the cookies the tab would send to rawURL.
+func (b *browser) cookiesFor(rawURL string) []*network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{rawURL}})
+	if err != nil {
+		b.t.Fatalf("get cookies: %v", err)
+	}
+	return res.Cookies
+}
