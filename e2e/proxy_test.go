@@ -402,3 +402,27 @@ func startCaddy(t *testing.T, p *proxySetup) {
 	cmd.Env = append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_DATA_HOME="+filepath.Join(dir, "data"))
 	p.startProxy(t, "caddy", cmd, filepath.Join(dir, "no-log-file"), nil)
 }
+
+// TestCookieDomainRefused: a --cookie-domain (or JWTGATE_COOKIE_DOMAIN) the
+// browser would refuse for the issuer's host stops startup with a line
+// naming the setting; nothing starts half-configured.
+func TestCookieDomainRefused(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  []string
+	}{
+		{"not the issuer's parent", []string{"--issuer", "https://auth.example.test", "--cookie-domain", "other.test"}, nil},
+		{"one label", []string{"--issuer", "http://localhost:8000", "--cookie-domain", "localhost"}, nil},
+		{"from the environment", []string{"--issuer", "https://auth.example.test"}, []string{"JWTGATE_COOKIE_DOMAIN=ample.test"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--addr", freeAddr(t)}, tt.args...)
+			_, stderr, code := runEnv(t, t.TempDir(), tt.env, args...)
+			if code != 2 || !strings.Contains(stderr, "invalid --cookie-domain") {
+				t.Errorf("jwtgate %v = exit %d, stderr %q; want exit 2 naming --cookie-domain", args, code, stderr)
+			}
+		})
+	}
+}
