@@ -382,7 +382,7 @@ func TestBrowserAdmin(t *testing.T) {
 		{"/admin/users", http.StatusConflict},               // Carol: the name is taken
 		{"/admin/users/admin/disable", http.StatusConflict}, // you cannot disable yourself
 	},
-		"GET /admin", "GET /assets/session.js", "GET /assets/admin.js",
+		"GET /admin", "GET /assets/lib/session.js", "GET /assets/admin.js",
 		"GET /admin/users", "POST /admin/users", "PUT /admin/users/carol/roles",
 		"POST /admin/users/carol/disable", "POST /admin/users/carol/enable", "POST /admin/users/carol/password",
 		"DELETE /admin/users/carol/sessions", "DELETE /admin/users/carol", "POST /admin/users/admin/disable",

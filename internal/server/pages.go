@@ -1,10 +1,12 @@
 package server
 
 import (
-	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/server/web"
 )
 
@@ -12,11 +14,44 @@ import (
 // else, lets nothing load at all).
 var pagePolicy = []string{pageSecurityPolicy}
 
-// handlePage serves one embedded HTML page. Pages are tiny and read once.
-func handlePage(name string) http.Handler {
-	b, err := fs.ReadFile(web.FS(), name)
+// rolePattern is jwtgate.ValidateRoles's rule for one role, as a
+// JavaScript regular expression for the pages (TestRolePattern keeps the
+// two in step).
+var rolePattern = `^[a-z0-9_-]{1,` + strconv.Itoa(jwtgate.MaxRoleLen) + `}$`
+
+// pageConfig is what the pages are told: the server's limits, and the
+// hosts the login page may send a browser back to (the ones rt allows).
+func pageConfig(rt returnTargets) web.Config {
+	return web.Config{
+		Limits: web.Limits{
+			MinPasswordChars: auth.MinPasswordLen,
+			MaxPasswordBytes: jwtgate.MaxPasswordLen,
+			MaxNameChars:     jwtgate.MaxNameLen,
+			MaxRoles:         jwtgate.MaxRoles,
+			MaxRoleChars:     jwtgate.MaxRoleLen,
+			RolePattern:      rolePattern,
+		},
+		ReturnTo: web.ReturnTargets{Hosts: rt.hosts, Domain: rt.domain},
+	}
+}
+
+// pages are the HTML pages by name ("home", "login", "admin"), rendered
+// once when the server is built.
+type pages map[string][]byte
+
+func newPages(rt returnTargets) pages {
+	p, err := web.Render(pageConfig(rt))
 	if err != nil {
-		panic("server: embedded page missing: " + name) // a build error, not a runtime one
+		panic("server: " + err.Error()) // a fault in the embedded templates, not a runtime one
+	}
+	return p
+}
+
+// handler serves the page called name.
+func (p pages) handler(name string) http.Handler {
+	b, ok := p[name]
+	if !ok {
+		panic("server: no page " + name) // a build error, not a runtime one
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Content-Security-Policy"] = pagePolicy
@@ -30,7 +65,7 @@ func handlePage(name string) http.Handler {
 // handleAssets serves /assets/* from the embedded tree, without directory
 // listings.
 func handleAssets() http.Handler {
-	files := http.FileServerFS(web.FS())
+	files := http.FileServerFS(web.Assets())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") {
 			writeError(w, http.StatusNotFound, "not_found", "no such asset")

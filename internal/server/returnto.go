@@ -106,8 +106,9 @@ func (rt returnTargets) loginURL(issuer, target string) string {
 // rd=URL (the name oauth2-proxy and Kubernetes' ingress-nginx auth-signin
 // use) is taken as return_to: an allowed one comes back as
 // /login?return_to=URL, so the page reads only one name.
-func handleLoginPage(rt returnTargets) http.Handler {
-	page := handlePage("login.html")
+//
+// page is the login page itself.
+func handleLoginPage(rt returnTargets, page http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery == "" {
 			page.ServeHTTP(w, r)

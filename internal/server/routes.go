@@ -17,9 +17,10 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
 
 	// Pages and their assets (public).
-	mux.Handle("GET /{$}", handlePage("index.html"))
-	mux.Handle("GET /login", handleLoginPage(rt))
-	mux.Handle("GET /admin", handlePage("admin.html"))
+	pg := newPages(rt)
+	mux.Handle("GET /{$}", pg.handler("home"))
+	mux.Handle("GET /login", handleLoginPage(rt, pg.handler("login")))
+	mux.Handle("GET /admin", pg.handler("admin"))
 	mux.Handle("GET /assets/", handleAssets())
 
 	// The tutorial's API, and the session around it.
