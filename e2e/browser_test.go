@@ -394,6 +394,9 @@ func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
+		// Every *.example host is this machine: the open-redirect tests
+		// stand up "evil.example" locally, and nothing leaves the host.
+		chromedp.Flag("host-resolver-rules", "MAP *.example 127.0.0.1"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(lockedWriter{&browserMu, &browserOut}),
