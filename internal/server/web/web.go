@@ -3,7 +3,9 @@
 // A page is one template, pages/NAME.html, and one JavaScript module,
 // static/assets/NAME.js. The template fills in the blocks of the shared
 // layout (templates/layout.html: the <head>, the site header and footer)
-// and may use the shared login-state card (templates/gate.html); Render
+// and may use the shared login-state card (templates/gate.html) and form
+// fields (templates/fields.html: new passwords, with the server's rules in
+// their attributes); Render
 // executes every page once, when the server starts. The modules import the
 // shared ones under static/assets/lib/ (the session, the login-state card,
 // the server's limits, the return-target check).
@@ -79,7 +81,7 @@ func Render(cfg Config) (map[string][]byte, error) {
 	if cfg.ReturnTo.Hosts == nil {
 		cfg.ReturnTo.Hosts = []string{} // [] in the JSON, not null
 	}
-	shared, err := template.ParseFS(files, "templates/*.html")
+	shared, err := template.New("").Funcs(template.FuncMap{"args": args}).ParseFS(files, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: shared templates: %w", err)
 	}
@@ -104,4 +106,21 @@ func Render(cfg Config) (map[string][]byte, error) {
 		out[name] = buf.Bytes()
 	}
 	return out, nil
+}
+
+// args makes the map a shared template takes from "key", value pairs:
+// {{template "new-password" (args "id" "new-password" "limits" .Config.Limits)}}.
+func args(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("args: %d values, want key, value pairs", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		key, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("args: key %v is not a string", pairs[i])
+		}
+		m[key] = pairs[i+1]
+	}
+	return m, nil
 }
