@@ -397,6 +397,9 @@ func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
 		// Every *.example host is this machine: the open-redirect tests
 		// stand up "evil.example" locally, and nothing leaves the host.
 		chromedp.Flag("host-resolver-rules", "MAP *.example 127.0.0.1"),
+		// Plain http:// to such a host stays plain http:// (no HTTPS-first
+		// attempt and fallback).
+		chromedp.Flag("disable-features", "HttpsUpgrades"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(lockedWriter{&browserMu, &browserOut}),
