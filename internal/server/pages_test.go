@@ -17,7 +17,7 @@ import (
 // TestPageConfig: every page carries the server's own limits and the hosts
 // its return_to check allows, so the scripts copy neither.
 func TestPageConfig(t *testing.T) {
-	f := newFixture(t, Options{ForwardAuthHosts: []string{"App.Example.com:8443"}})
+	f := newFixture(t, Options{ForwardAuthHosts: []string{"App.Example.com:8443"}, CookieDomain: ".Test"})
 	block := regexp.MustCompile(`(?s)<script type="application/json" id="page-config">(.*?)</script>`)
 	want := web.Config{
 		Limits: web.Limits{
@@ -28,7 +28,7 @@ func TestPageConfig(t *testing.T) {
 			MaxRoleChars:     jwtgate.MaxRoleLen,
 			RolePattern:      rolePattern,
 		},
-		ReturnTo: web.ReturnTargets{Hosts: []string{"test", "app.example.com:8443"}},
+		ReturnTo: web.ReturnTargets{Hosts: []string{"test", "app.example.com:8443"}, Domain: "test"},
 	}
 	for _, path := range []string{"/", "/login", "/admin"} {
 		t.Run(path, func(t *testing.T) {
