@@ -277,3 +277,7 @@ func (s *Service) throttle(ctx context.Context, accountKey, ip string) error {
 	}
 	return nil
 }
+
+// RequireVerified reports whether signup needs an address that must be
+// verified before the account may log in.
+func (s *Service) RequireVerified() bool { return s.o.RequireVerified }

@@ -11,7 +11,31 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/accounts"
+	"github.com/jwtgate/jwtgate/internal/server/web"
 )
+
+// accountRoutes builds the account flows' handlers over acc. A server
+// built without them (tests of other parts) answers their routes 404, as
+// a server with signup closed and no email would, so the route table is
+// the same either way.
+func accountRoutes(acc *accounts.Service, logger *slog.Logger) func(func(*slog.Logger, *accounts.Service) http.Handler) http.Handler {
+	return func(h func(*slog.Logger, *accounts.Service) http.Handler) http.Handler {
+		if acc == nil {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				writeError(w, http.StatusNotFound, "not_found", "this server does not offer self-service accounts")
+			})
+		}
+		return h(logger, acc)
+	}
+}
+
+// accountsConfig tells the pages which account flows acc offers.
+func accountsConfig(acc *accounts.Service) web.Accounts {
+	if acc == nil {
+		return web.Accounts{Signup: string(accounts.SignupClosed)}
+	}
+	return web.Accounts{Signup: string(acc.Mode()), Email: acc.EmailEnabled(), RequireEmail: acc.RequireVerified()}
+}
 
 // writeAccountsError maps the account flows' own errors, then the domain's.
 func writeAccountsError(w http.ResponseWriter, logger *slog.Logger, err error) {

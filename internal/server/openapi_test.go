@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 )
 
@@ -129,8 +130,12 @@ func docRoutes(pattern string) []string {
 // fullDeps are Deps with every optional dependency set, so addRoutes
 // registers its conditional routes (/metrics) too.
 func fullDeps(f *fixture) Deps {
+	acc, err := accounts.New(f.store, f.svc, nil, accounts.Options{PublicURL: "http://test", Signup: accounts.SignupOpen})
+	if err != nil {
+		panic(err)
+	}
 	return Deps{Logger: slog.New(slog.DiscardHandler), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping,
-		Metrics: metrics.New(nil, nil)}
+		Metrics: metrics.New(nil, nil), Accounts: acc}
 }
 
 // registeredRoutes returns the documented form of every route addRoutes
@@ -592,6 +597,25 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"GET /healthz", "/healthz", "", "", 200},
 		{"GET /readyz", "/readyz", "", "", 200},
 		{"GET /metrics", "/metrics", "", "", 200},
+		{"GET /signup", "/signup", "", "", 200},
+		{"POST /signup", "/signup", "", `{"name":"dora","password":"dora's long password"}`, 201},
+		{"POST /signup", "/signup", "", `{"name":"dora","password":"dora's long password"}`, 409},
+		{"POST /signup", "/signup", "", `{"name":"erin","password":"password123"}`, 400},
+		{"POST /signup/invitation", "/signup/invitation", "", `{"invitation":"x"}`, 404},
+		{"GET /email/verify", "/email/verify", "", "", 200},
+		{"POST /email/verify", "/email/verify", "", `{"token":"nope"}`, 400},
+		{"GET /password/forgot", "/password/forgot", "", "", 200},
+		{"POST /password/forgot", "/password/forgot", "", `{"email":"alice@example.test"}`, 501},
+		{"GET /password/reset", "/password/reset", "", "", 200},
+		{"POST /password/reset", "/password/reset", "", `{"token":"nope","password":"a-long-password"}`, 400},
+		{"GET /user/email", "/user/email", admin, "", 200},
+		{"POST /user/email", "/user/email", admin, `{"email":"root@example.test"}`, 501},
+		{"POST /user/email/resend", "/user/email/resend", admin, "", 501},
+		{"GET /admin/invitations", "/admin/invitations", admin, "", 200},
+		{"POST /admin/invitations", "/admin/invitations", admin, `{"email":"frank@example.test","roles":["dev"]}`, 201},
+		{"POST /admin/invitations", "/admin/invitations", admin, `{"email":"not an address"}`, 400},
+		{"DELETE /admin/invitations/{id}", "/admin/invitations/999", admin, "", 404},
+		{"DELETE /admin/invitations/{id}", "/admin/invitations/x", admin, "", 400},
 		{"POST /logout", "/logout", admin, "", 204},
 	}
 	for _, tt := range tests {

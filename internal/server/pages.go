@@ -21,7 +21,7 @@ var rolePattern = `^[a-z0-9_-]{1,` + strconv.Itoa(jwtgate.MaxRoleLen) + `}$`
 
 // pageConfig is what the pages are told: the server's limits, and the
 // hosts the login page may send a browser back to (the ones rt allows).
-func pageConfig(rt returnTargets) web.Config {
+func pageConfig(rt returnTargets, acc web.Accounts) web.Config {
 	return web.Config{
 		Limits: web.Limits{
 			MinPasswordChars: auth.MinPasswordLen,
@@ -32,6 +32,7 @@ func pageConfig(rt returnTargets) web.Config {
 			RolePattern:      rolePattern,
 		},
 		ReturnTo: web.ReturnTargets{Hosts: rt.hosts, Domain: rt.domain},
+		Accounts: acc,
 	}
 }
 
@@ -39,8 +40,8 @@ func pageConfig(rt returnTargets) web.Config {
 // once when the server is built.
 type pages map[string][]byte
 
-func newPages(rt returnTargets) pages {
-	p, err := web.Render(pageConfig(rt))
+func newPages(rt returnTargets, acc web.Accounts) pages {
+	p, err := web.Render(pageConfig(rt, acc))
 	if err != nil {
 		panic("server: " + err.Error()) // a fault in the embedded templates, not a runtime one
 	}

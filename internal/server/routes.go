@@ -17,11 +17,15 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
 
 	// Pages and their assets (public).
-	pg := newPages(rt)
+	pg := newPages(rt, accountsConfig(d.Accounts))
 	mux.Handle("GET /{$}", pg.handler("home"))
 	mux.Handle("GET /login", handleLoginPage(rt, pg.handler("login")))
 	mux.Handle("GET /admin", pg.handler("admin"))
 	mux.Handle("GET /assets/", handleAssets())
+	mux.Handle("GET /signup", pg.handler("signup"))
+	mux.Handle("GET /email/verify", pg.handler("verify"))
+	mux.Handle("GET /password/forgot", pg.handler("forgot"))
+	mux.Handle("GET /password/reset", pg.handler("reset"))
 
 	// The tutorial's API, and the session around it.
 	mux.Handle("POST /login", handleLogin(log, svc, ck))
@@ -31,6 +35,17 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
 	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc)))
+
+	// Accounts that run themselves (public unless marked).
+	acc := accountRoutes(d.Accounts, log)
+	mux.Handle("POST /signup", acc(handleSignup))
+	mux.Handle("POST /signup/invitation", acc(handleCheckInvitation))
+	mux.Handle("POST /email/verify", acc(handleVerifyEmail))
+	mux.Handle("POST /password/forgot", acc(handleForgotPassword))
+	mux.Handle("POST /password/reset", acc(handleResetPassword))
+	mux.Handle("GET /user/email", authed(acc(handleGetEmail)))
+	mux.Handle("POST /user/email", authed(acc(handleChangeEmail)))
+	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
 
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
 	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, clientip.New(o.TrustedProxies))(handleForwardAuth()))
@@ -53,6 +68,9 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /admin/users/{name}/sessions", admin(handleUserSessions(log, svc)))
 	mux.Handle("DELETE /admin/users/{name}", admin(handleUserAction(log, svc, "delete")))
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
+	mux.Handle("GET /admin/invitations", admin(acc(handleListInvitations)))
+	mux.Handle("POST /admin/invitations", admin(acc(handleInvite)))
+	mux.Handle("DELETE /admin/invitations/{id}", admin(acc(handleRevokeInvitation)))
 
 	// Operations (public).
 	mux.Handle("GET /openapi.json", handleOpenAPI())

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
@@ -50,6 +51,9 @@ type Deps struct {
 	// (no JWKS to publish, no keys to rotate).
 	Keys  *auth.Keyring
 	Ready func(context.Context) error
+	// Accounts runs signup, invitations, email verification and password
+	// reset; nil answers their routes 404.
+	Accounts *accounts.Service
 	// Metrics records request latency; nil records nothing. It is served
 	// at /metrics unless Options.MetricsElsewhere.
 	Metrics *metrics.Metrics

@@ -47,6 +47,15 @@ func Assets() fs.FS {
 type Config struct {
 	Limits   Limits        `json:"limits"`
 	ReturnTo ReturnTargets `json:"returnTo"`
+	Accounts Accounts      `json:"accounts"`
+}
+
+// Accounts says which self-service account flows the server offers, so
+// that pages link only to what works.
+type Accounts struct {
+	Signup       string `json:"signup"`       // closed, open or invite
+	Email        bool   `json:"email"`        // email is configured: reset and verification links work
+	RequireEmail bool   `json:"requireEmail"` // signup needs an address (it must be verified to log in)
 }
 
 // Limits are the server's rules for names, passwords and roles.

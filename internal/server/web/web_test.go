@@ -13,6 +13,7 @@ import (
 var testConfig = Config{
 	Limits:   Limits{MinPasswordChars: 8, MaxPasswordBytes: 1024, MaxNameChars: 64, MaxRoles: 16, MaxRoleChars: 32, RolePattern: "^[a-z]+$"},
 	ReturnTo: ReturnTargets{Hosts: []string{"app.example.com", `</script><script>alert(1)</script>`}, Domain: "corp.example"},
+	Accounts: Accounts{Signup: "open", Email: true, RequireEmail: true},
 }
 
 func render(t *testing.T) map[string][]byte {
@@ -33,7 +34,7 @@ func TestRender(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	if want := []string{"admin", "home", "login"}; !slices.Equal(names, want) {
+	if want := []string{"admin", "forgot", "home", "login", "reset", "signup", "verify"}; !slices.Equal(names, want) {
 		t.Fatalf("Render pages = %v, want %v", names, want)
 	}
 	block := regexp.MustCompile(`(?s)<script type="application/json" id="page-config">(.*?)</script>`)
@@ -51,7 +52,7 @@ func TestRender(t *testing.T) {
 			if err := json.Unmarshal([]byte(m[0][1]), &got); err != nil {
 				t.Fatalf("page %s config %q: %v", name, m[0][1], err)
 			}
-			if !slices.Equal(got.ReturnTo.Hosts, testConfig.ReturnTo.Hosts) || got.Limits != testConfig.Limits || got.ReturnTo.Domain != testConfig.ReturnTo.Domain {
+			if !slices.Equal(got.ReturnTo.Hosts, testConfig.ReturnTo.Hosts) || got.Limits != testConfig.Limits || got.ReturnTo.Domain != testConfig.ReturnTo.Domain || got.Accounts != testConfig.Accounts {
 				t.Errorf("page %s config = %+v, want %+v", name, got, testConfig)
 			}
 			for _, part := range []string{"<title>", `class="site-header"`, `class="site-footer"`, `<meta name="color-scheme" content="light dark">`} {
@@ -99,7 +100,7 @@ func TestPagesKeepCSP(t *testing.T) {
 		for _, m := range ref.FindAllStringSubmatch(s, -1) {
 			u := m[1]
 			switch {
-			case strings.HasPrefix(u, "#"), u == "/", u == "/login", u == "/admin":
+			case strings.HasPrefix(u, "#"), u == "/", u == "/login", u == "/admin", u == "/signup", u == "/password/forgot":
 			case strings.HasPrefix(u, "/assets/"):
 				file := strings.TrimPrefix(strings.SplitN(u, "#", 2)[0], "/")
 				if _, err := fs.Stat(assets, file); err != nil {
