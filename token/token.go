@@ -44,6 +44,8 @@ var (
 	ErrExpired         = errors.New("token: expired")
 	ErrIssuer          = errors.New("token: wrong issuer")
 	ErrAudience        = errors.New("token: wrong audience")
+	ErrMissingIDs      = errors.New("token: no sid or jti")
+	ErrLifetime        = errors.New("token: lifetime longer than this issuer grants")
 )
 
 // NewID returns a random 128-bit identifier, base64url without padding, for

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -347,6 +348,15 @@ func FuzzVerify(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add(forge(map[string]any{"alg": "none"}, mapClaims(epoch), nil, ""))
 	f.Add(forge(map[string]any{"alg": "HS256", "kid": ed.ID}, mapClaims(epoch), []byte("k"), ""))
+	hdr := fmt.Sprintf(`{"alg":"EdDSA","typ":"at+jwt","kid":%q}`, ed.ID)
+	for _, payload := range []string{
+		fmt.Sprintf(`{"iss":%q,"sub":"1","exp":"%d"}`, issuer, epoch.Add(time.Hour).Unix()),
+		fmt.Sprintf(`{"iss":%q,"sub":1,"exp":%d}`, issuer, epoch.Add(time.Hour).Unix()),
+		fmt.Sprintf(`{"iss":%q,"sub":"1","exp":%d,"name":"a","NAME":"b"}`, issuer, epoch.Add(time.Hour).Unix()),
+		fmt.Sprintf(`{"iss":%q,"sub":"1","exp":%d,"name":"a","name":"b"}`, issuer, epoch.Add(time.Hour).Unix()),
+	} {
+		f.Add(signRaw(f, ed, hdr, payload))
+	}
 	v := verifier(NewKeySet(ed), []string{EdDSA}, VerifierOptions{})
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := v.Verify(raw)
@@ -366,6 +376,24 @@ func FuzzVerify(f *testing.F) {
 		var h map[string]any
 		if json.Unmarshal(hdr, &h) != nil || h["alg"] != EdDSA {
 			t.Fatalf("accepted token with header %s", hdr)
+		}
+		// Property: registered claims have their RFC 7519 JSON types.
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+		var p map[string]any
+		if err := json.Unmarshal(payload, &p); err != nil {
+			t.Fatalf("accepted token with payload %s: %v", payload, err)
+		}
+		for name, kind := range claimKinds {
+			v, ok := p[name]
+			if !ok {
+				continue
+			}
+			if _, isNum := v.(float64); kind == kindNumber && !isNum {
+				t.Fatalf("accepted %s = %#v, not a number", name, v)
+			}
+			if _, isStr := v.(string); kind == kindString && !isStr {
+				t.Fatalf("accepted %s = %#v, not a string", name, v)
+			}
 		}
 	})
 }

@@ -23,6 +23,10 @@ type Verifier struct {
 	// issuer is checked even when the token lacks iss, unless lax.
 	issuer string
 	lax    bool
+	// requireIDs and maxLifetime bound what a stolen signing key can mint
+	// unnoticed (see VerifierOptions).
+	requireIDs  bool
+	maxLifetime time.Duration
 }
 
 // VerifierOptions configure a Verifier.
@@ -35,6 +39,15 @@ type VerifierOptions struct {
 	// as the tutorial mints them. It is meant only for the HS256 shared-secret
 	// mode, where anyone holding the secret can mint any claims anyway.
 	AllowMissingIssuerAndType bool
+	// RequireSessionAndID refuses tokens without sid or jti. jwtgate's own
+	// access tokens always carry both; a token without them cannot be
+	// revoked by logout or by disabling its user, so only someone holding
+	// the signing key outside jwtgate mints one.
+	RequireSessionAndID bool
+	// MaxLifetime, when positive, refuses tokens without iat and tokens
+	// whose exp - iat exceeds it plus Leeway: jwtgate never issues them, so
+	// a ten-year token made with a stolen key is refused, not honoured.
+	MaxLifetime time.Duration
 }
 
 // NewVerifier returns a Verifier that takes keys from keys and accepts only
@@ -55,7 +68,14 @@ func NewVerifier(keys KeyLookup, algs []string, o VerifierOptions) *Verifier {
 	if o.Issuer != "" && !o.AllowMissingIssuerAndType {
 		opts = append(opts, jwt.WithIssuer(o.Issuer))
 	}
-	return &Verifier{keys: keys, parser: jwt.NewParser(opts...), issuer: o.Issuer, lax: o.AllowMissingIssuerAndType}
+	v := &Verifier{
+		keys: keys, parser: jwt.NewParser(opts...), issuer: o.Issuer, lax: o.AllowMissingIssuerAndType,
+		requireIDs: o.RequireSessionAndID,
+	}
+	if o.MaxLifetime > 0 {
+		v.maxLifetime = o.MaxLifetime + o.Leeway
+	}
+	return v
 }
 
 // forbiddenHeaders are JOSE headers that point at keys or demand extensions.
@@ -69,6 +89,9 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if len(raw) > MaxLen {
 		return nil, fmt.Errorf("%w: %w (%d bytes)", ErrInvalid, ErrTooLarge, len(raw))
 	}
+	if err := checkStrict(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrInvalid, ErrMalformedClaims, err)
+	}
 	c := new(Claims)
 	_, err := v.parser.ParseWithClaims(raw, c, v.keyFor)
 	if err != nil {
@@ -76,6 +99,12 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	}
 	if v.lax && c.Issuer != "" && v.issuer != "" && c.Issuer != v.issuer {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrIssuer)
+	}
+	if v.requireIDs && (c.SessionID == "" || c.ID == "") {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrMissingIDs)
+	}
+	if v.maxLifetime > 0 && (c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > v.maxLifetime) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrLifetime)
 	}
 	return c, nil
 }
