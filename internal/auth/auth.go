@@ -137,8 +137,22 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	s.verifier = token.NewVerifier(keys, algs, token.VerifierOptions{
 		Issuer: o.Issuer, Audience: o.Audience, Leeway: Leeway, Now: o.Now,
 		AllowMissingIssuerAndType: lax,
+		// jwtgate's own tokens always have sid and jti and live AccessTTL;
+		// anything else was minted with a stolen key (issue 17 §1).
+		RequireSessionAndID: !lax,
+		MaxLifetime:         maxLifetime(lax, o.AccessTTL),
 	})
 	return s, nil
+}
+
+// maxLifetime is the longest exp - iat accepted: AccessTTL with keys of
+// our own, unbounded with the tutorial's shared secret (its tokens live
+// as long as the tutorial app chose).
+func maxLifetime(sharedSecret bool, accessTTL time.Duration) time.Duration {
+	if sharedSecret {
+		return 0
+	}
+	return accessTTL
 }
 
 // tokenCacheSize bounds the verified-token cache: 64k entries of about
