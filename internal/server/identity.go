@@ -11,11 +11,15 @@ import (
 // so the body is appended by hand rather than through encoding/json's
 // reflection; the output is byte for byte what encoding/json writes for
 // the same struct (TestIdentityJSONMatchesEncodingJSON, FuzzIdentityJSON).
-// withExp adds "exp" (GET /user only).
+// "sub" is the user's stable id as a string, as in the token's sub claim
+// (RFC 7519 4.1.2; OpenID clients key users by it), next to the
+// tutorial's "name" and "id". withExp adds "exp" (GET /user only).
 func appendIdentityJSON(b []byte, name string, id int64, roles []string, exp int64, withExp bool) []byte {
 	b = append(b, `{"name":`...)
 	b = appendJSONString(b, name)
-	b = append(b, `,"id":`...)
+	b = append(b, `,"sub":"`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `","id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"roles":[`...)
 	for i, r := range roles {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"testing"
 )
 
@@ -10,12 +11,14 @@ import (
 // GET /user as encoding/json would write them.
 type identity struct {
 	Name  string   `json:"name"`
+	Sub   string   `json:"sub"`
 	ID    int64    `json:"id"`
 	Roles []string `json:"roles"`
 }
 
 type userResponse struct {
 	Name  string   `json:"name"`
+	Sub   string   `json:"sub"`
 	ID    int64    `json:"id"`
 	Roles []string `json:"roles"`
 	Exp   int64    `json:"exp"`
@@ -27,9 +30,10 @@ func encodingJSON(t testing.TB, name string, id int64, roles []string, exp int64
 	if roles == nil {
 		roles = []string{}
 	}
-	var v any = identity{Name: name, ID: id, Roles: roles}
+	sub := strconv.FormatInt(id, 10)
+	var v any = identity{Name: name, Sub: sub, ID: id, Roles: roles}
 	if withExp {
-		v = userResponse{Name: name, ID: id, Roles: roles, Exp: exp}
+		v = userResponse{Name: name, Sub: sub, ID: id, Roles: roles, Exp: exp}
 	}
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {

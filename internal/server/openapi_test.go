@@ -576,6 +576,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"POST /auth/verify", "/auth/verify", "", "", 401},
 		{"GET /.well-known/jwks.json", "/.well-known/jwks.json", "", "", 200},
 		{"GET /.well-known/openid-configuration", "/.well-known/openid-configuration", "", "", 200},
+		{"GET /.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server", "", "", 200},
 		{"GET /revocations", "/revocations", "", "", 200},
 		{"GET /revocations", "/revocations?since=x", "", "", 400},
 		{"GET /admin/keys", "/admin/keys", admin, "", 200},

@@ -52,7 +52,9 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))
-	mux.Handle("GET /.well-known/openid-configuration", handleDiscovery(o.Issuer, d.Keys))
+	discovery := handleDiscovery(o.Issuer, d.Keys)
+	mux.Handle("GET /.well-known/openid-configuration", discovery)
+	mux.Handle("GET /.well-known/oauth-authorization-server", discovery)
 	mux.Handle("GET /revocations", handleRevocationFeed(log, svc))
 
 	// Administration.
