@@ -42,15 +42,20 @@ func badRequest(format string, a ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, code: "invalid_request", msg: fmt.Sprintf(format, a...)}
 }
 
-// decodeJSON reads a JSON object into v. It refuses,
-// with a 4xx requestError, bodies that are too large, not valid UTF-8 (Go's
-// decoder would silently replace bad bytes, so a name could change between
-// what the client sent and what is stored), not JSON, of the wrong types, or
-// followed by trailing data. Unknown fields are ignored, as the tutorial's
-// FastAPI model did.
+// decodeJSON reads a JSON object into v, a pointer to a struct. It
+// refuses, with a 4xx requestError, bodies of another media type (415, see
+// checkBodyType), too large, not valid UTF-8 (Go's decoder would silently
+// replace bad bytes, so a name could change between what the client sent
+// and what is stored), not JSON, with duplicate members or a member named
+// like a field but in another case (see strictjson.go), of the wrong
+// types, or followed by trailing data. Unknown fields are ignored, as the
+// tutorial's FastAPI model did.
 //
 // The byte cap itself is set on every request by limitBodies.
 func decodeJSON(r *http.Request, v any) *requestError {
+	if rerr := checkBodyType(r); rerr != nil {
+		return rerr
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -65,6 +70,12 @@ func decodeJSON(r *http.Request, v any) *requestError {
 	}
 	if !utf8.Valid(body) {
 		return badRequest("request body is not valid UTF-8")
+	}
+	if err := checkMembers(body, jsonFieldNames(v)); err != nil {
+		if errors.Is(err, errNotObject) {
+			return badRequest("request body is not a JSON object")
+		}
+		return badRequest("%s", err.Error())
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
