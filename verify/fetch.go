@@ -2,14 +2,12 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -90,35 +88,4 @@ func origin(u *url.URL) string {
 		host = "[" + host + "]"
 	}
 	return scheme + "://" + host
-}
-
-// discover reads the issuer's OpenID discovery document (OpenID Connect
-// Discovery 1.0 sections 4 and 4.3) and returns its checked jwks_uri.
-func discover(ctx context.Context, f *fetcher, issuer string, iss *url.URL, allowed []string) (string, error) {
-	u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	body, _, err := f.get(ctx, u, maxDiscoveryLen)
-	if err != nil {
-		return "", fmt.Errorf("verify: discovery: %w", err)
-	}
-	var doc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return "", fmt.Errorf("verify: discovery document %s: %w", u, err)
-	}
-	if doc.Issuer != issuer {
-		return "", fmt.Errorf("verify: discovery document %s names issuer %q, want exactly %q", u, doc.Issuer, issuer)
-	}
-	if doc.JWKSURI == "" {
-		return "", fmt.Errorf("verify: discovery document %s has no jwks_uri (an issuer signing with a shared secret publishes no keys: use NewStatic)", u)
-	}
-	j, err := url.Parse(doc.JWKSURI)
-	if err != nil || (j.Scheme != "http" && j.Scheme != "https") || j.Host == "" || j.User != nil {
-		return "", fmt.Errorf("verify: discovery document %s: jwks_uri %q is not an http or https URL", u, doc.JWKSURI)
-	}
-	if o := origin(j); o != origin(iss) && !slices.Contains(allowed, o) {
-		return "", fmt.Errorf("verify: jwks_uri %q is not on the issuer's origin %s (allow it with WithJWKSOrigin)", doc.JWKSURI, origin(iss))
-	}
-	return j.String(), nil
 }

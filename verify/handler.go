@@ -27,29 +27,68 @@ var (
 )
 
 // Check verifies the bearer token of r (RFC 6750 section 2.1: the
-// Authorization header, scheme "Bearer" in any case). Cookies and query
+// Authorization header, scheme "Bearer" in any case) or, with WithCookie
+// and no Authorization header, the token in the session cookie. Query
 // parameters are never read. It returns an error wrapping ErrNoToken when r
-// has no Authorization header or one with another scheme, and otherwise
-// what Verify returns; every error wraps ErrUnauthenticated. Check is safe
-// for concurrent use.
+// has no token (no Authorization header or one with another scheme, and no
+// cookie), ErrCrossOrigin for a cookie on a cross-origin state-changing
+// request, and otherwise what Verify returns. Check is safe for concurrent
+// use.
 func (v *Verifier) Check(r *http.Request) (*Claims, error) {
 	raw, err := bearerToken(r.Header)
+	if errors.Is(err, ErrNoToken) && len(v.cookies) > 0 && len(r.Header["Authorization"]) == 0 {
+		if raw = v.cookieToken(r); raw != "" {
+			if v.cop.Check(r) != nil {
+				return nil, errCrossOrigin
+			}
+			err = nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return v.Verify(r.Context(), raw)
 }
 
+var errCrossOrigin = fmt.Errorf("%w: %w", ErrUnauthenticated, ErrCrossOrigin)
+
+// cookieToken returns the value of the first WithCookie cookie r carries.
+func (v *Verifier) cookieToken(r *http.Request) string {
+	for _, name := range v.cookies {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
 // Handler returns middleware that lets a request reach next only with a
-// valid bearer token, whose claims it puts in the request context (read
-// them with ClaimsFrom). Otherwise it answers 401 with an empty body and a
-// WWW-Authenticate challenge (RFC 6750 section 3): `Bearer realm="jwtgate"`,
-// with `error="invalid_token"` when a token was sent but refused. It never
-// says why; the reason is logged at debug level.
+// valid token, whose claims it puts in the request context (read them with
+// ClaimsFrom). Otherwise it answers, with an empty body and Cache-Control:
+// no-store:
+//   - 401 with a WWW-Authenticate challenge (RFC 6750 section 3),
+//     `Bearer realm="jwtgate"`, plus `error="invalid_token"` when a token
+//     was sent but refused. It never says why; the reason is logged at
+//     debug level;
+//   - 403 for a cookie-authenticated cross-origin state-changing request
+//     (see WithCookie);
+//   - 503 with Retry-After while New's Verifier does not know the issuer's
+//     keys yet (see the package documentation): the token may be valid.
 func (v *Verifier) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := v.Check(r)
 		if err != nil {
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				h.Set("Retry-After", "5")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			case errors.Is(err, ErrCrossOrigin):
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
 			challenge := `Bearer realm="jwtgate"`
 			if !errors.Is(err, ErrNoToken) {
 				challenge += `, error="invalid_token"`
@@ -57,9 +96,7 @@ func (v *Verifier) Handler(next http.Handler) http.Handler {
 					v.log.DebugContext(r.Context(), "verify: token refused", "path", r.URL.Path, "err", err)
 				}
 			}
-			h := w.Header()
 			h.Set("WWW-Authenticate", challenge)
-			h.Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -44,13 +45,24 @@ type fakeIssuer struct {
 
 func newFakeIssuer(t testing.TB, keys ...*token.Key) *fakeIssuer {
 	t.Helper()
+	return newFakeIssuerOn(t, nil, keys...)
+}
+
+// newFakeIssuerOn serves the fake on l (a fresh loopback port when nil).
+func newFakeIssuerOn(t testing.TB, l net.Listener, keys ...*token.Key) *fakeIssuer {
+	t.Helper()
 	f := &fakeIssuer{keys: keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", f.serveDiscovery)
 	mux.HandleFunc("GET /.well-known/jwks.json", f.serveJWKS)
 	mux.HandleFunc("GET /revocations", f.serveFeed)
-	f.srv = httptest.NewServer(mux)
-	f.url = f.srv.URL
+	f.srv = httptest.NewUnstartedServer(mux)
+	if l != nil {
+		f.srv.Listener.Close()
+		f.srv.Listener = l
+	}
+	f.url = "http://" + f.srv.Listener.Addr().String() // before Start: handlers read it
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -18,7 +18,7 @@ import (
 // immutable keySet through an atomic pointer, so Verify takes no lock and
 // allocates nothing here; fetches replace the whole set.
 type keyCache struct {
-	url   string
+	url   string // set by publish, under mu
 	fetch *fetcher
 	now   func() time.Time
 	log   *slog.Logger
@@ -45,48 +45,48 @@ type flight struct {
 
 // Lookup implements token.KeyLookup.
 func (c *keyCache) Lookup(kid string) (*token.Key, bool) {
-	k, ok := c.set.Load().keys[kid]
+	s := c.set.Load()
+	if s == nil {
+		return nil, false
+	}
+	k, ok := s.keys[kid]
 	return k, ok
 }
 
-// init does the first fetch, synchronously, and fails without a usable key.
-func (c *keyCache) init(ctx context.Context) error {
-	now := c.now()
+// publish makes s, loaded from u at now, the set Verify uses; fetches from
+// then on read u. It is called once, when discovery first succeeds.
+func (c *keyCache) publish(u string, s *keySet, now time.Time) {
+	c.mu.Lock()
+	c.url = u
+	c.mu.Unlock()
 	c.nextTry.Store(now.Add(minRefetchInterval).UnixNano())
-	s, err := c.load(ctx, now)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
 	c.set.Store(s)
-	return nil
 }
 
-// load fetches and parses the JWK Set.
-func (c *keyCache) load(ctx context.Context, now time.Time) (*keySet, error) {
-	body, h, err := c.fetch.get(ctx, c.url, token.MaxJWKSLen)
+// load fetches and parses the JWK Set at u.
+func (c *keyCache) load(ctx context.Context, u string, now time.Time) (*keySet, error) {
+	body, h, err := c.fetch.get(ctx, u, token.MaxJWKSLen)
 	if err != nil {
 		return nil, fmt.Errorf("fetch keys: %w", err)
 	}
 	keys, err := token.ParseJWKS(body)
 	if err != nil {
-		return nil, fmt.Errorf("keys from %s: %w", c.url, err)
+		return nil, fmt.Errorf("keys from %s: %w", u, err)
 	}
 	if len(keys) == 0 {
 		// A shared-secret server publishes none: use NewStatic with the secret.
-		return nil, fmt.Errorf("keys from %s: no usable EdDSA, ES256 or RS256 key", c.url)
+		return nil, fmt.Errorf("keys from %s: no usable EdDSA, ES256 or RS256 key", u)
 	}
 	return &keySet{keys: token.NewKeySet(keys...), staleAt: now.Add(maxAge(h))}, nil
 }
 
-// refreshIfStale returns the current set, first starting a background fetch
-// if the set is past its max-age and the rate limit allows one. The hot
-// path is two atomic loads and a clock read.
-func (c *keyCache) refreshIfStale() *keySet {
-	s := c.set.Load()
+// refreshIfStale starts a background fetch if s, the current set, is past
+// its max-age and the rate limit allows one. The hot path is an atomic
+// load and a clock read.
+func (c *keyCache) refreshIfStale(s *keySet) {
 	if now := c.now(); now.After(s.staleAt) && now.UnixNano() >= c.nextTry.Load() {
 		c.start(now)
 	}
-	return s
 }
 
 // refetch is called after a token named a kid not in seen, the set Verify
@@ -122,14 +122,17 @@ func (c *keyCache) start(now time.Time) *flight {
 		defer c.wg.Done()
 		// The fetch runs under the Verifier's context, not a request's: a
 		// caller that gives up must not cancel the fetch others wait on.
-		s, err := c.load(c.base, now)
+		c.mu.Lock()
+		u := c.url
+		c.mu.Unlock()
+		s, err := c.load(c.base, u, now)
 		if err != nil {
 			if c.base.Err() == nil {
 				c.log.Warn("verify: key refresh failed; keeping the keys already known", "err", err)
 			}
 		} else {
 			c.set.Store(s)
-			c.log.Debug("verify: keys refreshed", "url", c.url, "keys", len(s.keys), "max_age", s.staleAt.Sub(now))
+			c.log.Debug("verify: keys refreshed", "url", u, "keys", len(s.keys), "max_age", s.staleAt.Sub(now))
 		}
 		c.mu.Lock()
 		c.flight = nil

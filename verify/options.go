@@ -21,6 +21,10 @@ type config struct {
 	now         func() time.Time
 	log         *slog.Logger
 	jwksOrigins []string
+	internal    string
+	cookies     []string
+	retryMin    time.Duration
+	retryMax    time.Duration
 }
 
 // WithAudience requires tokens to list aud among their audiences (jwtgate's
@@ -66,8 +70,40 @@ func WithJWKSOrigin(origin string) Option {
 	return func(c *config) { c.jwksOrigins = append(c.jwksOrigins, origin) }
 }
 
+// WithInternalURL makes New send its requests (discovery, keys,
+// revocations) to base, such as "http://jwtgate.auth.svc:8000", instead of
+// the issuer's public URL, which a service inside a cluster often cannot
+// reach. Tokens must still carry the public issuer as iss, and the
+// discovery document must still name it: only the transport changes. The
+// document's jwks_uri, under the public issuer, is fetched at the same
+// path under base (one on an origin allowed with WithJWKSOrigin is fetched
+// as is). base is trusted like the issuer: use a network path only jwtgate
+// can answer on.
+func WithInternalURL(base string) Option { return func(c *config) { c.internal = base } }
+
+// WithCookie lets Check and Handler take the token from the first of the
+// named cookies a request carries when it has no Authorization header,
+// for browser apps that share jwtgate's session cookie (jwtgate names it
+// "jwtgate_access", or "__Host-jwtgate_access" when it serves TLS itself;
+// with --cookie-domain it reaches every host under that domain). An
+// Authorization header, even a malformed one, always wins. A state-changing
+// request (POST, PUT, DELETE...) authenticated by cookie must not come
+// from a browser on another origin (http.CrossOriginProtection): such a
+// request gets ErrCrossOrigin, which Handler answers with 403, so a
+// cross-site form cannot act with the user's cookie.
+func WithCookie(names ...string) Option {
+	return func(c *config) { c.cookies = append(c.cookies, names...) }
+}
+
+// WithDiscoveryRetry sets the backoff between New's attempts to reach an
+// issuer that was down: the first wait is min, doubling up to max
+// (defaults 1 second and 1 minute), each with ±20% jitter.
+func WithDiscoveryRetry(min, max time.Duration) Option {
+	return func(c *config) { c.retryMin, c.retryMax = min, max }
+}
+
 func newConfig(opts []Option) (*config, error) {
-	c := &config{leeway: defaultLeeway, poll: defaultRevocationPoll, now: time.Now}
+	c := &config{leeway: defaultLeeway, poll: defaultRevocationPoll, now: time.Now, retryMin: defaultRetryMin, retryMax: defaultRetryMax}
 	for _, o := range opts {
 		o(c)
 	}
@@ -82,6 +118,19 @@ func newConfig(opts []Option) (*config, error) {
 	}
 	if c.log == nil {
 		c.log = slog.Default()
+	}
+	if c.retryMin <= 0 || c.retryMax < c.retryMin {
+		return nil, fmt.Errorf("verify: WithDiscoveryRetry(%v, %v): want 0 < min <= max", c.retryMin, c.retryMax)
+	}
+	for _, name := range c.cookies {
+		if !isToken(name) {
+			return nil, fmt.Errorf("verify: WithCookie(%q): not a cookie name", name)
+		}
+	}
+	if c.internal != "" {
+		if _, err := checkURL(c.internal); err != nil {
+			return nil, fmt.Errorf("verify: WithInternalURL: %w", err)
+		}
 	}
 	for i, o := range c.jwksOrigins {
 		u, err := checkURL(o)

@@ -52,16 +52,17 @@ func newRevocations(u string, f *fetcher, now func() time.Time, grace time.Durat
 	return r
 }
 
-// check returns an error wrapping ErrRevoked if c's session or id is revoked.
-func (r *revocations) check(c *Claims) error {
+// check returns an error wrapping ErrRevoked if the session sid or the
+// token jti is revoked.
+func (r *revocations) check(sid, jti string) error {
 	s := r.set.Load()
-	if c.SessionID != "" {
-		if _, ok := s.sids[c.SessionID]; ok {
+	if sid != "" {
+		if _, ok := s.sids[sid]; ok {
 			return errSessionRevoked
 		}
 	}
-	if c.ID != "" {
-		if _, ok := s.jtis[c.ID]; ok {
+	if jti != "" {
+		if _, ok := s.jtis[jti]; ok {
 			return errTokenRevoked
 		}
 	}

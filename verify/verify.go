@@ -1,7 +1,8 @@
 // Package verify lets any Go service accept the access tokens a jwtgate
 // server issues: a Verifier checks a token's signature and claims, and its
-// Handler is net/http middleware that demands "Authorization: Bearer" and
-// puts the verified claims in the request context.
+// Handler is net/http middleware that demands "Authorization: Bearer" (or,
+// with WithCookie, jwtgate's session cookie) and puts the verified claims
+// in the request context.
 //
 // New configures a Verifier from the issuer URL alone: it reads the issuer's
 // OpenID discovery document, fetches the JWK Set it names, caches the keys
@@ -9,7 +10,24 @@
 // key or HS256 shared secret and no network.
 //
 // Only the standard library and jwtgate's token package are imported, so a
-// service that uses this package does not pull in the server.
+// service that uses this package does not pull in the server; the claims
+// are this package's own type.
+//
+// # Starting before the issuer
+//
+// A service may start while jwtgate is down or unreachable. New tries the
+// discovery document and keys once (within its context); if that fails it
+// returns a working Verifier anyway, logs a warning and retries in the
+// background with exponential backoff (1 s doubling to 1 min, with jitter;
+// see WithDiscoveryRetry). Until the keys are known, Verify returns
+// ErrUnavailable and Handler answers requests that carry a token with 503
+// Service Unavailable and Retry-After, never 401: the token may well be
+// valid, and a 401 would send clients to log in again against an issuer
+// that is down. Requests without a token still get 401. Refused requests
+// are logged (at most one line every 10 seconds), and once the issuer
+// answers the service accepts tokens without a restart. Ready reports the
+// state and Wait blocks until the keys are known, for services that would
+// rather not start without them.
 //
 // # Keys
 //
@@ -22,6 +40,10 @@
 // kid is chosen by whoever sent the token. A failed fetch keeps the keys
 // already known. The algorithm is pinned by each key (EdDSA, ES256 or
 // RS256); a token's jku, x5u, jwk, x5c and crit headers are never followed.
+//
+// Inside a cluster the issuer's public URL may not be reachable:
+// WithInternalURL fetches discovery, keys and revocations from another base
+// URL while tokens must still carry the public issuer as iss.
 //
 // # Revocation feed
 //
@@ -49,25 +71,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// Claims are the claims of a verified access token.
-type Claims = token.Claims
-
 // Errors returned by Verify and Check. Every error they return wraps
 // ErrUnauthenticated, and, where known, a more specific cause: ErrNoToken,
-// ErrRevoked, or one of the token package's errors (token.ErrExpired,
-// token.ErrUnknownKey, token.ErrIssuer, ...). Check with errors.Is.
+// ErrRevoked, ErrCrossOrigin, or one of the token package's errors
+// (token.ErrExpired, token.ErrUnknownKey, token.ErrIssuer, ...) — except
+// ErrUnavailable, which says nothing about the token. Check with errors.Is.
 var (
 	ErrUnauthenticated = errors.New("verify: unauthenticated")
 	ErrNoToken         = errors.New("verify: no bearer token")
 	ErrRevoked         = errors.New("verify: token revoked")
+	// ErrCrossOrigin: a token from a cookie on a state-changing request
+	// that a browser sent from another origin (Handler answers 403).
+	ErrCrossOrigin = errors.New("verify: cross-origin request with a cookie")
+	// ErrUnavailable: New's Verifier does not know the issuer's keys yet
+	// (jwtgate was down or unreachable so far). Handler answers 503.
+	ErrUnavailable = errors.New("verify: issuer keys not known yet")
 )
 
 // Defaults and limits, documented where they apply.
@@ -82,16 +110,27 @@ const (
 	maxDiscoveryLen        = 1 << 20
 	maxRevocationFeedLen   = 8 << 20
 	maxRevocationCursorLen = 1 << 10
+	defaultRetryMin        = time.Second
+	defaultRetryMax        = time.Minute
+	unavailableLogEvery    = 10 * time.Second
 )
 
 // Verifier checks jwtgate access tokens. Build one with New or NewStatic.
 // All its methods are safe for concurrent use; Close stops its background
 // work.
 type Verifier struct {
-	tv   *token.Verifier
-	keys *keyCache    // nil for NewStatic
-	revs *revocations // nil without revocation polling
-	log  *slog.Logger
+	tv      *token.Verifier
+	keys    *keyCache    // nil for NewStatic
+	revs    *revocations // nil without revocation polling
+	log     *slog.Logger
+	cookies []string                   // WithCookie's names
+	cop     *http.CrossOriginProtection // guards cookie-authenticated requests
+
+	// ready is closed when the keys are known (at once for NewStatic);
+	// lastErr is the latest discovery failure until then.
+	ready   chan struct{}
+	lastErr atomic.Pointer[error]
+	lastLog atomic.Int64 // unix nanoseconds of the last ErrUnavailable log line
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -102,22 +141,22 @@ type Verifier struct {
 // exactly as it appears in the tokens' iss claim (use https outside a
 // laptop: keys and revocations travel over it).
 //
-// New reads issuer + "/.well-known/openid-configuration", whose "issuer"
-// must equal issuer exactly, then the JWK Set at its "jwks_uri", which must
-// be on the issuer's scheme and host (or an origin allowed with
-// WithJWKSOrigin): a discovery document that has been tampered with must
-// not be able to send key fetching anywhere else. New fails if either
-// fetch fails or the set has no usable key, so a service that cannot
-// verify anything does not start.
+// New reads issuer + "/.well-known/openid-configuration" (from
+// WithInternalURL's base instead, if given), whose "issuer" must equal
+// issuer exactly, then the JWK Set at its "jwks_uri", which must be on the
+// issuer's scheme and host (or an origin allowed with WithJWKSOrigin): a
+// discovery document that has been tampered with must not be able to send
+// key fetching anywhere else. Unless WithRevocationPolling(0) is given, it
+// then reads the revocation feed once, so a freshly started service
+// already knows earlier logouts, and polls it in the background until
+// Close (a failing read is logged; polling goes on).
 //
-// Unless WithRevocationPolling(0) is given, New also reads the revocation
-// feed once before it returns, so a freshly started service already knows
-// earlier logouts, then polls it in the background until Close. A failing
-// first read does not fail New (a server without the feed still issues
-// valid tokens); it is logged, and polling goes on.
-//
-// ctx bounds only the requests New makes itself; background work lives
-// until Close.
+// New returns an error only for a bad configuration. If the issuer cannot
+// be read (down, unreachable, or answering something unusable), New logs
+// a warning and returns a Verifier that keeps trying in the background;
+// until it succeeds Verify returns ErrUnavailable (see the package
+// documentation). ctx bounds only the first attempt, which New makes
+// before it returns; background work lives until Close.
 func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -130,29 +169,31 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 	if err != nil {
 		return nil, fmt.Errorf("verify: issuer: %w", err)
 	}
-	f := newFetcher(cfg.client)
-	jwksURL, err := discover(ctx, f, issuer, iss, cfg.jwksOrigins)
-	if err != nil {
-		return nil, err
+	fetchBase := issuer
+	if cfg.internal != "" {
+		fetchBase = cfg.internal
 	}
+	fetchBase = strings.TrimSuffix(fetchBase, "/")
+	f := newFetcher(cfg.client)
 
 	base, stop := context.WithCancel(context.Background())
-	v := &Verifier{log: cfg.log, stop: stop}
-	v.keys = &keyCache{url: jwksURL, fetch: f, now: cfg.now, log: cfg.log, base: base, wg: &v.wg}
-	if err := v.keys.init(ctx); err != nil {
-		stop()
-		return nil, err
-	}
+	v := &Verifier{log: cfg.log, stop: stop, ready: make(chan struct{}), cookies: cfg.cookies, cop: http.NewCrossOriginProtection()}
+	v.keys = &keyCache{fetch: f, now: cfg.now, log: cfg.log, base: base, wg: &v.wg}
 	v.tv = token.NewVerifier(v.keys, []string{token.EdDSA, token.ES256, token.RS256}, token.VerifierOptions{
 		Issuer: issuer, Audience: cfg.audience, Leeway: cfg.leeway, Now: cfg.now,
 	})
 	if cfg.poll > 0 {
-		v.revs = newRevocations(strings.TrimSuffix(issuer, "/")+"/revocations", f, cfg.now, cfg.leeway, cfg.log)
-		v.revs.pollAndLog(ctx)
+		v.revs = newRevocations(fetchBase+"/revocations", f, cfg.now, cfg.leeway, cfg.log)
+	}
+	d := &discoverer{v: v, f: f, issuer: issuer, iss: iss, fetchBase: fetchBase, allowed: cfg.jwksOrigins, poll: cfg.poll}
+	if err := d.once(ctx); err != nil {
+		v.lastErr.Store(&err)
+		v.log.Warn("verify: cannot read the issuer's keys yet; requests with a token get 503 until it answers; retrying in the background",
+			"issuer", issuer, "err", err)
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
-			v.revs.run(base, cfg.poll)
+			d.retry(base, cfg.retryMin, cfg.retryMax)
 		}()
 	}
 	return v, nil
@@ -167,7 +208,8 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 // are those of jwtgate's tutorial-compatible mode: tokens without iss and
 // with typ JWT are accepted (anyone holding the secret can mint any claims
 // anyway), and iss is checked only when both the token and WithIssuer have
-// one. WithRevocationPolling is refused: the feed needs New.
+// one. WithRevocationPolling, WithJWKSOrigin and WithInternalURL are
+// refused: they need New.
 func NewStatic(key *token.Key, opts ...Option) (*Verifier, error) {
 	if key == nil {
 		return nil, errors.New("verify: NewStatic needs a key")
@@ -182,28 +224,41 @@ func NewStatic(key *token.Key, opts ...Option) (*Verifier, error) {
 	if len(cfg.jwksOrigins) > 0 {
 		return nil, errors.New("verify: WithJWKSOrigin needs New")
 	}
+	if cfg.internal != "" {
+		return nil, errors.New("verify: WithInternalURL needs New")
+	}
 	lax := key.Alg == token.HS256
 	if !lax && cfg.issuer == "" {
 		return nil, errors.New("verify: NewStatic with a public key needs WithIssuer")
 	}
+	ready := make(chan struct{})
+	close(ready)
 	return &Verifier{
 		tv: token.NewVerifier(token.NewKeySet(key), []string{key.Alg}, token.VerifierOptions{
 			Issuer: cfg.issuer, Audience: cfg.audience, Leeway: cfg.leeway, Now: cfg.now,
 			AllowMissingIssuerAndType: lax,
 		}),
-		log:  cfg.log,
-		stop: func() {},
+		log:     cfg.log,
+		cookies: cfg.cookies,
+		cop:     http.NewCrossOriginProtection(),
+		ready:   ready,
+		stop:    func() {},
 	}, nil
 }
 
 // Verify checks raw, a compact JWS, and returns its claims. Errors wrap
-// ErrUnauthenticated and the cause (see the package's error variables). A
-// token with an unknown kid may make Verify refetch the issuer's keys; ctx
-// bounds how long it waits for that. Verify is safe for concurrent use.
+// ErrUnauthenticated and the cause (see the package's error variables), or
+// are ErrUnavailable while New's Verifier does not know the issuer's keys
+// yet. A token with an unknown kid may make Verify refetch the issuer's
+// keys; ctx bounds how long it waits for that. Verify is safe for
+// concurrent use.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	var seen *keySet
 	if v.keys != nil {
-		seen = v.keys.refreshIfStale()
+		if seen = v.keys.set.Load(); seen == nil {
+			return nil, v.unavailable(ctx)
+		}
+		v.keys.refreshIfStale(seen)
 	}
 	c, err := v.tv.Verify(raw)
 	if err != nil && v.keys != nil && errors.Is(err, token.ErrUnknownKey) && v.keys.refetch(ctx, seen) {
@@ -213,17 +268,59 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	if v.revs != nil {
-		if err := v.revs.check(c); err != nil {
+		if err := v.revs.check(c.SessionID, c.ID); err != nil {
 			return nil, err
 		}
 	}
-	return c, nil
+	return claimsOf(c), nil
 }
 
-// Close stops background work (key refreshes and revocation polling) and
-// waits for it to end. Verify keeps working after Close with the keys and
-// revocations already known. Close always returns nil and may be called
-// more than once.
+// unavailable logs, at most every unavailableLogEvery, that a token was
+// refused for want of keys, and returns an error wrapping ErrUnavailable
+// and the last discovery failure.
+func (v *Verifier) unavailable(ctx context.Context) error {
+	var last error = errors.New("no attempt finished yet")
+	if p := v.lastErr.Load(); p != nil {
+		last = *p
+	}
+	now := time.Now().UnixNano()
+	if prev := v.lastLog.Load(); now-prev >= int64(unavailableLogEvery) && v.lastLog.CompareAndSwap(prev, now) {
+		v.log.WarnContext(ctx, "verify: refusing tokens (503) until the issuer's keys are known", "last_err", last)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, last)
+}
+
+// Ready returns nil once the Verifier knows the issuer's keys (always, for
+// NewStatic), and otherwise an error wrapping ErrUnavailable and the last
+// reason discovery failed.
+func (v *Verifier) Ready() error {
+	select {
+	case <-v.ready:
+		return nil
+	default:
+	}
+	last := errors.New("no attempt finished yet")
+	if p := v.lastErr.Load(); p != nil {
+		last = *p
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, last)
+}
+
+// Wait blocks until the Verifier knows the issuer's keys or ctx ends; then
+// it returns what Ready returns. A service that would rather not start
+// without its issuer calls it after New with a deadline.
+func (v *Verifier) Wait(ctx context.Context) error {
+	select {
+	case <-v.ready:
+	case <-ctx.Done():
+	}
+	return v.Ready()
+}
+
+// Close stops background work (discovery retries, key refreshes and
+// revocation polling) and waits for it to end. Verify keeps working after
+// Close with the keys and revocations already known. Close always returns
+// nil and may be called more than once.
 func (v *Verifier) Close() error {
 	v.closeOnce.Do(func() {
 		if v.keys != nil {

@@ -47,7 +47,7 @@ func TestNewAndVerify(t *testing.T) {
 	}
 }
 
-// TestNewRefused: New must not start on a discovery document, issuer or
+// TestNewRefused: a Verifier must not accept tokens on a discovery document, issuer or
 // key set it cannot trust.
 func TestNewRefused(t *testing.T) {
 	k := mustGenerate(t, token.EdDSA)
@@ -66,6 +66,7 @@ func TestNewRefused(t *testing.T) {
 		issuer func(f *fakeIssuer) string
 		opts   []Option
 		want   string
+		config bool // New itself fails; otherwise the Verifier is not Ready
 	}{
 		{name: "issuer mismatch", setup: discovery(func(u string) map[string]any {
 			return map[string]any{"issuer": "http://evil.example", "jwks_uri": u + "/.well-known/jwks.json"}
@@ -99,12 +100,12 @@ func TestNewRefused(t *testing.T) {
 		}), want: "discovery document"},
 		{name: "JWKS unavailable", setup: func(f *fakeIssuer) { f.jwksStatus = 500 }, want: "status 500"},
 		{name: "JWKS with only a secret", setup: func(f *fakeIssuer) { f.keys = []*token.Key{secret} }, want: "no usable"},
-		{name: "issuer not http", issuer: func(*fakeIssuer) string { return "ftp://127.0.0.1/" }, want: "not an http or https URL"},
-		{name: "issuer with user info", issuer: func(f *fakeIssuer) string { return strings.Replace(f.url, "//", "//u:p@", 1) }, want: "plain absolute URL"},
-		{name: "issuer with a query", issuer: func(f *fakeIssuer) string { return f.url + "?a=b" }, want: "plain absolute URL"},
-		{name: "issuer empty", issuer: func(*fakeIssuer) string { return "" }, want: "not an http or https URL"},
+		{name: "issuer not http", issuer: func(*fakeIssuer) string { return "ftp://127.0.0.1/" }, want: "not an http or https URL", config: true},
+		{name: "issuer with user info", issuer: func(f *fakeIssuer) string { return strings.Replace(f.url, "//", "//u:p@", 1) }, want: "plain absolute URL", config: true},
+		{name: "issuer with a query", issuer: func(f *fakeIssuer) string { return f.url + "?a=b" }, want: "plain absolute URL", config: true},
+		{name: "issuer empty", issuer: func(*fakeIssuer) string { return "" }, want: "not an http or https URL", config: true},
 		{name: "no discovery document", issuer: func(f *fakeIssuer) string { return f.url + "/nowhere" }, want: "status 404"},
-		{name: "WithIssuer contradicts", opts: []Option{WithIssuer("http://other.example")}, want: "contradicts"},
+		{name: "WithIssuer contradicts", opts: []Option{WithIssuer("http://other.example")}, want: "contradicts", config: true},
 		{name: "unreachable issuer", issuer: func(*fakeIssuer) string { return "http://127.0.0.1:1" }, want: "discovery"},
 	}
 	for _, tt := range tests {
@@ -117,14 +118,31 @@ func TestNewRefused(t *testing.T) {
 			if tt.issuer != nil {
 				issuer = tt.issuer(f)
 			}
-			opts := append([]Option{WithLogger(quiet)}, tt.opts...)
+			opts := append([]Option{WithLogger(quiet), WithRevocationPolling(0)}, tt.opts...)
 			v, err := New(context.Background(), issuer, opts...)
-			if err == nil {
-				_ = v.Close()
-				t.Fatalf("New(%s) succeeded, want error containing %q", tt.name, tt.want)
+			if tt.config {
+				if err == nil {
+					_ = v.Close()
+					t.Fatalf("New(%s) succeeded, want error containing %q", tt.name, tt.want)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("New(%s) = %v, want error containing %q", tt.name, err, tt.want)
+				}
+				return
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New(%s) = %v, want error containing %q", tt.name, err, tt.want)
+			// The issuer's answers are unusable: New still returns (the
+			// service starts), and the Verifier says why it is not ready.
+			if err != nil {
+				t.Fatalf("New(%s) = %v, want a Verifier that retries", tt.name, err)
+			}
+			defer v.Close()
+			err = v.Ready()
+			if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New(%s).Ready() = %v, want ErrUnavailable containing %q", tt.name, err, tt.want)
+			}
+			good := sign(t, k, claims(f.url, time.Now()))
+			if _, err := v.Verify(context.Background(), good); !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnauthenticated) {
+				t.Errorf("Verify before the keys are known = %v, want ErrUnavailable (not ErrUnauthenticated)", err)
 			}
 		})
 	}
@@ -167,9 +185,14 @@ func TestRedirectToAnotherOrigin(t *testing.T) {
 	t.Cleanup(other.Close)
 	f := newFakeIssuer(t, k)
 	f.set(func(f *fakeIssuer) { f.jwksRedirect = other.URL + "/jwks.json" })
-	if v, err := New(context.Background(), f.url, WithLogger(quiet)); err == nil {
-		_ = v.Close()
-		t.Fatal("New followed a JWKS redirect to another origin")
+	v, err := New(context.Background(), f.url, WithLogger(quiet), WithRevocationPolling(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.Ready()
+	_ = v.Close()
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ready() after a JWKS redirect to another origin = %v, want ErrUnavailable", err)
 	}
 	if n := otherHits.Load(); n != 0 {
 		t.Errorf("the other origin got %d requests, want 0", n)

@@ -1,0 +1,52 @@
+package verify
+
+import (
+	"slices"
+	"time"
+
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// Claims are the claims of a verified jwtgate access token. They are this
+// package's own type, plain Go values, so a service's code depends on no
+// JWT library's types (and on none of their versions).
+type Claims struct {
+	Issuer    string    // iss: the issuer URL the Verifier was built for
+	Subject   string    // sub: the user's stable id, as a string
+	Audience  []string  // aud: empty unless the issuer sets --audience
+	ExpiresAt time.Time // exp
+	IssuedAt  time.Time // iat; zero if absent
+	NotBefore time.Time // nbf; zero if absent
+	ID        string    // jti: this token's id
+	SessionID string    // sid: the login session it belongs to
+	UserID    int64     // id: the user's id (the tutorial's claim)
+	Name      string    // name: the user's name
+	Roles     []string  // roles
+}
+
+// HasRole reports whether the token grants role.
+func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, role) }
+
+// claimsOf copies the token package's claims into a Claims.
+func claimsOf(t *token.Claims) *Claims {
+	c := &Claims{
+		Issuer:    t.Issuer,
+		Subject:   t.Subject,
+		Audience:  t.Audience,
+		ID:        t.ID,
+		SessionID: t.SessionID,
+		UserID:    t.UserID,
+		Name:      t.Name,
+		Roles:     t.Roles,
+	}
+	if t.ExpiresAt != nil {
+		c.ExpiresAt = t.ExpiresAt.Time
+	}
+	if t.IssuedAt != nil {
+		c.IssuedAt = t.IssuedAt.Time
+	}
+	if t.NotBefore != nil {
+		c.NotBefore = t.NotBefore.Time
+	}
+	return c
+}
