@@ -123,7 +123,7 @@ type Verifier struct {
 	keys    *keyCache    // nil for NewStatic
 	revs    *revocations // nil without revocation polling
 	log     *slog.Logger
-	cookies []string                   // WithCookie's names
+	cookies []string                    // WithCookie's names
 	cop     *http.CrossOriginProtection // guards cookie-authenticated requests
 
 	// ready is closed when the keys are known (at once for NewStatic);
