@@ -12,6 +12,8 @@ require (
 	github.com/go-webauthn/webauthn v0.18.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/jwtgate/jwtgate/token v0.0.0
+	github.com/jwtgate/jwtgate/verify v0.0.0
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	github.com/pquerna/otp v1.5.0
 	github.com/pressly/goose/v3 v3.29.0
@@ -67,4 +69,11 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
+)
+
+// token and verify are their own modules (go 1.25) so that services on the
+// previous Go release can import verify; see README's Design section.
+replace (
+	github.com/jwtgate/jwtgate/token => ./token
+	github.com/jwtgate/jwtgate/verify => ./verify
 )
