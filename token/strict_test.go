@@ -1,7 +1,9 @@
 package token
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -132,4 +134,75 @@ func TestIssuerBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// referenceCheck is checkObject written plainly with encoding/json's
+// tokenizer: the model FuzzCheckObject holds the scanner to.
+func referenceCheck(b []byte, known [][]byte, kinds map[string]jsonKind) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errNotObject
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return errNotObject
+		}
+		name := t.(string)
+		if seen[name] {
+			return errors.New("duplicate")
+		}
+		seen[name] = true
+		for _, k := range known {
+			if name != string(k) && bytes.EqualFold([]byte(name), k) {
+				return errors.New("case")
+			}
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return errNotObject
+		}
+		switch c := v[0]; kinds[name] {
+		case kindNumber:
+			if c != '-' && (c < '0' || c > '9') {
+				return errors.New("number")
+			}
+		case kindString:
+			if c != '"' {
+				return errors.New("string")
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errNotObject
+	}
+	if dec.More() {
+		return errors.New("trailing")
+	}
+	return nil
+}
+
+// FuzzCheckObject: on valid JSON the in-place scanner agrees with the
+// encoding/json model on whether an object is acceptable.
+func FuzzCheckObject(f *testing.F) {
+	for _, s := range []string{
+		`{"exp":1,"name":"a"}`, `{"exp":"1"}`, `{"name":"a","name":"b"}`, `{"NAME":"a"}`,
+		`{"n\u0061me":"a","name":"b"}`, `{"x":{"exp":"s","exp":1},"y":[1,"]",{"}":2}]}`,
+		`{"ſub":"1"}`, `{"sub":null}`, `{}`, ` { "exp" : -1e3 , "iat" : 0 } `, `{"a":"\"}"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			_ = checkObject(b, claimNames, claimKinds) // must not panic
+			return
+		}
+		got := checkObject(b, claimNames, claimKinds)
+		want := referenceCheck(b, claimNames, claimKinds)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("checkObject(%s) = %v, reference says %v", b, got, want)
+		}
+	})
 }
