@@ -37,6 +37,9 @@ func FuzzLoginBody(f *testing.F) {
 		`{"name":"alice","password":"x"}`,
 		`{"name":5}`, `[]`, `null`, `{"name":"a\u0000","password":""}`, "{\"name\":\"\xff\"}",
 		`{"name":"alice","password":"alice-pass"} trailing`,
+		`{"name":"bob","password":"alice-pass","name":"alice"}`,
+		`{"NAME":"alice","password":"alice-pass"}`,
+		`{"n\u0061me":"alice","name":"alice","password":"alice-pass"}`,
 	} {
 		f.Add([]byte(s))
 	}
