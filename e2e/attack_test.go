@@ -106,8 +106,8 @@ func (a *attackTarget) forgedTokens(t *testing.T) {
 	claims := func(mut func(c *token.Claims)) *token.Claims {
 		c := &token.Claims{RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: a.URL, Subject: "1", Audience: jwt.ClaimStrings{"jwtgate-tests"},
-			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), ID: token.NewID(),
-		}, UserID: 1, Name: "admin", Roles: []string{"admin"}}
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(10 * time.Minute)), ID: token.NewID(),
+		}, UserID: 1, Name: "admin", SessionID: token.NewID(), Roles: []string{"admin"}}
 		mut(c)
 		return c
 	}
@@ -158,6 +158,13 @@ func (a *attackTarget) forgedTokens(t *testing.T) {
 		{"wrong issuer", sign(func(c *token.Claims) { c.Issuer = "http://evil.example" })},
 		{"wrong audience", sign(func(c *token.Claims) { c.Audience = jwt.ClaimStrings{"other"} })},
 		{"oversized", sign(func(c *token.Claims) { c.Name = strings.Repeat("a", 10<<10) })},
+		// Issue 17 §1: the real key, stolen, mints what jwtgate never issues.
+		{"stolen key: ten years, no sid", sign(func(c *token.Claims) {
+			c.ExpiresAt, c.SessionID = jwt.NewNumericDate(now.AddDate(10, 0, 0)), ""
+		})},
+		{"stolen key: no sid", sign(func(c *token.Claims) { c.SessionID = "" })},
+		{"stolen key: no jti", sign(func(c *token.Claims) { c.ID = "" })},
+		{"stolen key: lifetime over --access-ttl", sign(func(c *token.Claims) { c.ExpiresAt = jwt.NewNumericDate(now.Add(time.Hour)) })},
 	}
 	// The control: a correctly signed token with the right claims passes,
 	// so each refusal above is for the one thing that was wrong.
