@@ -147,7 +147,7 @@ func ExampleWithCookie() {
 
 	// README: verify.WithCookie
 	v, err := verify.New(ctx, issuerURL,
-		verify.WithCookie("__Host-jwtgate_access", "jwtgate_access"),
+		verify.WithCookie("__Secure-jwtgate_access", "jwtgate_access"), // names jwtgate uses with --cookie-domain, and on plain http
 	)
 	// README: end
 	if err != nil {

@@ -83,9 +83,11 @@ func WithInternalURL(base string) Option { return func(c *config) { c.internal =
 
 // WithCookie lets Check and Handler take the token from the first of the
 // named cookies a request carries when it has no Authorization header,
-// for browser apps that share jwtgate's session cookie (jwtgate names it
-// "jwtgate_access", or "__Host-jwtgate_access" when it serves TLS itself;
-// with --cookie-domain it reaches every host under that domain). An
+// for browser apps that share jwtgate's session cookie. jwtgate names it
+// "jwtgate_access" with a plain http issuer, "__Host-jwtgate_access" with
+// an https one, and "__Secure-jwtgate_access" with --cookie-domain, which
+// makes it reach every host under that domain: a service under the
+// cookie domain passes "__Secure-jwtgate_access". An
 // Authorization header, even a malformed one, always wins. A state-changing
 // request (POST, PUT, DELETE...) authenticated by cookie must not come
 // from a browser on another origin (http.CrossOriginProtection): such a
