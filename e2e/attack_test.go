@@ -27,6 +27,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -272,7 +273,9 @@ func (a *attackTarget) hugeHeader(t *testing.T) {
 
 // TestSlowloris opens many connections that send their headers a byte at a
 // time. The server must drop them at its header timeout (5 s) and keep
-// answering everyone else meanwhile.
+// answering everyone else meanwhile. The connections give up after 30 s, a
+// bound for a server that never drops them; how fast /healthz answers
+// meanwhile is asserted (within 1 s) only with JGTEST_TIMING=1.
 func TestSlowloris(t *testing.T) {
 	t.Parallel()
 	a := startTarget(t)
@@ -291,7 +294,7 @@ func TestSlowloris(t *testing.T) {
 			}
 			defer conn.Close()
 			conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
-			for time.Since(start) < 12*time.Second {
+			for time.Since(start) < 30*time.Second {
 				conn.SetWriteDeadline(time.Now().Add(time.Second))
 				if _, err := conn.Write([]byte("X")); err != nil {
 					dropped.Add(1)
@@ -308,12 +311,18 @@ func TestSlowloris(t *testing.T) {
 	time.Sleep(time.Second)
 	// While they hang on, everyone else is served at once.
 	t0 := time.Now()
-	if r := send(t, "GET", a.URL+"/healthz", nil); r.status != 200 || time.Since(t0) > time.Second {
-		t.Errorf("/healthz during slowloris = %d in %s", r.status, time.Since(t0))
+	r := send(t, "GET", a.URL+"/healthz", nil)
+	took := time.Since(t0)
+	if r.status != 200 {
+		t.Errorf("/healthz during slowloris = %d, want 200", r.status)
+	}
+	t.Logf("/healthz during slowloris answered in %s", took.Round(time.Millisecond))
+	if testkit.Timing() && took > time.Second {
+		t.Errorf("/healthz during slowloris took %s, want within 1 s", took)
 	}
 	wg.Wait()
 	if d := dropped.Load(); d != n {
-		t.Errorf("server dropped %d of %d slow connections within 12 s, want all (header timeout 5 s)", d, n)
+		t.Errorf("server dropped %d of %d slow connections within 30 s, want all (header timeout 5 s)", d, n)
 	}
 	t.Logf("all %d slow connections dropped after %s", dropped.Load(), time.Since(start).Round(100*time.Millisecond))
 	a.stillServes("slowloris")
@@ -327,8 +336,10 @@ func isTimeout(err error) bool {
 // TestLoginTiming: an unknown user costs the same as a known user with a
 // wrong password (the server checks a dummy hash), so response time does
 // not reveal which names exist. Medians over interleaved samples must be
-// within 15% of each other.
+// within 15% of each other. It measures the machine as much as the code, so
+// it runs only with JGTEST_TIMING=1 (on a quiet machine).
 func TestLoginTiming(t *testing.T) {
+	testkit.RequireTiming(t)
 	t.Parallel()
 	s := StartServer(t, "", []string{"--demo", "--login-max-failures", "100"})
 	admin := loginToken(t, s.URL, "admin", "1234")

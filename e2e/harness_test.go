@@ -1,5 +1,5 @@
 // Package e2e holds tests that build the real jwtgate binary, start it on a
-// free loopback port and talk to it over HTTP (and, in browser_test.go,
+// loopback port of the kernel's choosing and talk to it over HTTP (and, in browser_test.go,
 // through a headless Chromium).
 package e2e
 
@@ -9,16 +9,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/testkit"
 )
 
 var (
@@ -52,7 +54,8 @@ func binary(t *testing.T) string {
 
 // Server is a running jwtgate process.
 type Server struct {
-	URL    string // http://127.0.0.1:PORT
+	URL    string // http://127.0.0.1:PORT (https:// with --tls-cert)
+	Addr   string // 127.0.0.1:PORT, the address it bound
 	Dir    string // its working directory (holds jwtgate.db)
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
@@ -68,6 +71,13 @@ func (s *Server) Stderr() string {
 	return s.stderr.String()
 }
 
+// ListenAddr returns the address of the process's log line msg ("metrics
+// listening" for --metrics-addr HOST:0), waiting for it to be logged.
+func (s *Server) ListenAddr(t *testing.T, msg string) string {
+	t.Helper()
+	return testkit.WaitListenAddr(t, s.Stderr, msg, s.done)
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  io.Writer
@@ -79,44 +89,25 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
+// freeAddr returns a loopback address with a port that was free a moment
+// ago. Another process may take it before it is used: start jwtgate on
+// 127.0.0.1:0 instead (StartServer, Launch) and keep this for programs
+// that cannot tell which port they bound (nginx).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return testkit.FreeAddr(t)
 }
 
 // StartServer runs `jwtgate serve` in dir (a new temp dir when empty) with
-// --addr on a free port, the given extra args and env (KEY=VALUE), and waits
+// --addr 127.0.0.1:0, the given extra args and env (KEY=VALUE), and waits
 // until /healthz answers 200. The process is stopped when the test ends.
 func StartServer(t *testing.T, dir string, args []string, env ...string) *Server {
 	t.Helper()
-	bin := binary(t)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	addr := freeAddr(t)
-	s := &Server{URL: "http://" + addr, Dir: dir, stderr: new(bytes.Buffer)}
-	full := append([]string{"serve", "--addr", addr}, args...)
-	s.cmd = exec.Command(bin, full...)
-	s.cmd.Dir = dir
-	s.cmd.Env = append(cleanEnv(), env...)
-	s.cmd.Stdout = io.Discard
-	s.cmd.Stderr = lockedWriter{&s.mu, s.stderr}
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.done = make(chan struct{})
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() { s.Stop(t) })
-	deadline := time.Now().Add(15 * time.Second)
+	s := Launch(t, dir, args, env...)
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(s.URL + "/healthz")
+		resp, err := client.Get(s.URL + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -132,6 +123,41 @@ func StartServer(t *testing.T, dir string, args []string, env ...string) *Server
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Launch runs `jwtgate serve --addr 127.0.0.1:0` like StartServer and
+// returns once the process logs the address it bound ("jwtgate listening"),
+// without asking /healthz: for servers a plain HTTP client cannot reach
+// (TLS) and for tests that time the start. The port is the kernel's choice,
+// so no other process can take it first. The process is stopped when the
+// test ends.
+func Launch(t *testing.T, dir string, args []string, env ...string) *Server {
+	t.Helper()
+	bin := binary(t)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s := &Server{Dir: dir, stderr: new(bytes.Buffer)}
+	full := append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+	s.cmd = exec.Command(bin, full...)
+	s.cmd.Dir = dir
+	s.cmd.Env = append(cleanEnv(), env...)
+	s.cmd.Stdout = io.Discard
+	s.cmd.Stderr = lockedWriter{&s.mu, s.stderr}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() { s.Stop(t) })
+	s.Addr = s.ListenAddr(t, "jwtgate listening")
+	scheme := "http://"
+	if slices.Contains(args, "--tls-cert") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--tls-cert=") }) {
+		scheme = "https://"
+	}
+	s.URL = scheme + s.Addr
+	return s
 }
 
 // Stop sends SIGTERM and waits (up to 10 s) for a graceful exit.

@@ -12,13 +12,15 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
+	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
 	"github.com/jwtgate/jwtgate/verify"
 )
 
 // TestVerifyServiceFollowsLogout protects a service with the verify
 // package against the real binary and measures how long after a logout
-// the service refuses the token, at the default 2 s feed polling.
+// the service refuses the token, at the default 2 s feed polling. The
+// delay is logged, and asserted (within 3 s) only with JGTEST_TIMING=1.
 func TestVerifyServiceFollowsLogout(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t, "", []string{"--demo"})
@@ -47,19 +49,12 @@ func TestVerifyServiceFollowsLogout(t *testing.T) {
 	if r := send(t, "GET", s.URL+"/user", nil, "Authorization", "Bearer "+tok); r.status != 401 {
 		t.Errorf("jwtgate after logout = %d, want 401 at once", r.status)
 	}
-	for {
-		r := send(t, "GET", svc.URL, nil, "Authorization", "Bearer "+tok)
-		if r.status == 401 {
-			break
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("verify-protected service still accepts the token %s after logout", time.Since(start))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, "the verify-protected service to refuse the logged-out token", func() bool {
+		return send(t, "GET", svc.URL, nil, "Authorization", "Bearer "+tok).status == 401
+	})
 	took := time.Since(start)
 	t.Logf("verify-protected service refused the logged-out token after %s (feed polled every 2 s)", took.Round(time.Millisecond))
-	if took > 3*time.Second {
+	if testkit.Timing() && took > 3*time.Second {
 		t.Errorf("logout reached the service after %s, want within one poll interval (2 s) plus slack", took)
 	}
 }

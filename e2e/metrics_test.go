@@ -79,8 +79,8 @@ func TestMetricsMove(t *testing.T) {
 // listener and leave the public one.
 func TestMetricsAddr(t *testing.T) {
 	t.Parallel()
-	maddr := freeAddr(t)
-	s := StartServer(t, "", []string{"--demo", "--metrics-addr", maddr})
+	s := StartServer(t, "", []string{"--demo", "--metrics-addr", "127.0.0.1:0"})
+	maddr := s.ListenAddr(t, "metrics listening")
 	if r := send(t, "GET", s.URL+"/metrics", nil); r.status != 401 {
 		t.Errorf("GET /metrics on the main address = %d, want 401 (not served there)", r.status)
 	}

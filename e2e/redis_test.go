@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/testkit"
 )
 
 // TestBruteForceSharedByRedis: two instances with --redis count failed
@@ -19,7 +21,7 @@ func TestBruteForceSharedByRedis(t *testing.T) {
 		url = "redis://127.0.0.1:6379/0"
 	}
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second); err != nil {
-		requireOrSkip(t, "JGTEST_REQUIRE_REDIS", "Redis not reachable at 127.0.0.1:6379: "+err.Error())
+		testkit.RequireOrSkip(t, "JGTEST_REQUIRE_REDIS", "Redis not reachable at 127.0.0.1:6379: "+err.Error())
 	} else {
 		c.Close()
 	}

@@ -14,7 +14,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,31 +52,14 @@ func TestTLS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
-	addr := freeAddr(t)
-	cmd := exec.Command(binary(t), "serve", "--demo", "--addr", addr, "--tls-cert", certFile, "--tls-key", keyFile)
-	cmd.Dir = dir
-	cmd.Env = cleanEnv()
-	out := &lockedBuffer{}
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-
+	s := Launch(t, dir, []string{"--demo", "--tls-cert", certFile, "--tls-key", keyFile})
+	addr, base := s.Addr, s.URL
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	base := "https://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("HTTPS server did not come up: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if resp, err := client.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s/healthz = %v %v\n%s", base, resp, err, s.Stderr())
+	} else {
+		resp.Body.Close()
 	}
 	// Plain HTTP to the TLS port is refused, not served.
 	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {

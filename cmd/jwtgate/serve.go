@@ -176,6 +176,20 @@ func runServe(c cmdIO, args []string) error {
 	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ctx := c.ctx
 
+	// Listen before anything uses the issuer: with --addr HOST:0 the kernel
+	// picks the port, and the default issuer (http://ADDR) must name the one
+	// bound. The log line "jwtgate listening" reports it.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+	if _, port, _ := net.SplitHostPort(cfg.addr); port == "0" {
+		if scheme, ok := strings.CutSuffix(cfg.issuer, cfg.addr); ok && (scheme == "http://" || scheme == "https://") {
+			cfg.issuer = scheme + ln.Addr().String()
+		}
+	}
+
 	store, err := openStore(ctx, cfg.db)
 	if err != nil {
 		return err
@@ -271,10 +285,6 @@ func runServe(c cmdIO, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	if server.PlainHTTPIssuer(cfg.issuer) {
 		logger.Warn("the issuer is plain http:// on a host that is not loopback: browsers send the session cookies unencrypted; set --issuer https://… (TLS here or at a proxy)", "issuer", cfg.issuer)
