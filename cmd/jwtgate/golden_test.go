@@ -19,6 +19,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -253,48 +254,38 @@ func TestBinaryBesideServer(t *testing.T) {
 		return out.String(), errb.String(), code
 	}
 
-	addr := freePort(t)
-	var serverLog syncBuffer
-	srv := exec.Command(bin, "serve", "--addr", addr, "--db", db)
+	var serverLog testkit.SyncBuffer
+	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
 	srv.Dir, srv.Env = dir, append(slices.Clone(env), "JWTGATE_ADMIN_PASSWORD=admin-pw-123")
 	srv.Stdout, srv.Stderr = &serverLog, &serverLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = srv.Wait(); close(exited) }()
 	defer func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("jwtgate serve after interrupt: %v\n%s", err, serverLog.String())
+		case <-exited:
+			if exitErr != nil {
+				t.Errorf("jwtgate serve after interrupt: %v\n%s", exitErr, serverLog.String())
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			_ = srv.Process.Kill()
-			t.Errorf("jwtgate serve still running 10s after interrupt")
+			t.Errorf("jwtgate serve still running 30s after interrupt")
 		}
 	}()
-	base := "http://" + addr
-	client := &http.Client{Timeout: 5 * time.Second}
-	for deadline := time.Now().Add(15 * time.Second); ; {
+	base := "http://" + testkit.WaitListenAddr(t, serverLog.String, "jwtgate listening", exited)
+	client := &http.Client{Timeout: 10 * time.Second}
+	testkit.Eventually(t, "GET /healthz to answer 200", func() bool {
 		resp, err := client.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		select {
-		case err := <-exited:
-			t.Fatalf("jwtgate serve exited: %v\n%s", err, serverLog.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /healthz never answered 200\n%s", serverLog.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 
 	if out, errOut, code := cli("carol-pass-1\n", "user", "add", "carol", "--role", "ops", "--password-stdin"); code != 0 {
 		t.Fatalf("jwtgate user add carol = exit %d\n%s%s", code, out, errOut)
@@ -341,7 +332,7 @@ func TestBinaryBesideServer(t *testing.T) {
 	}
 
 	// The CLI judges the server's token as the server does.
-	if out, errOut, code := cli(login.Token, "token", "inspect", "-", "--issuer", "http://"+addr); code != 0 || !strings.Contains(out, "verdict: VALID") {
+	if out, errOut, code := cli(login.Token, "token", "inspect", "-", "--issuer", base); code != 0 || !strings.Contains(out, "verdict: VALID") {
 		t.Errorf("jwtgate token inspect (fresh token) = exit %d\n%s%s\nwant exit 0, VALID", code, out, errOut)
 	}
 	tampered := login.Token[:len(login.Token)-4] + "AAAA"

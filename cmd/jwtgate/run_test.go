@@ -6,18 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 )
 
 // The in-process tests call run as main does, with an explicit environment
@@ -275,70 +274,45 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// freePort returns a loopback address whose port was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestServe runs the server in-process, logs in over HTTP, and checks that
 // cancelling the context shuts it down cleanly.
 func TestServe(t *testing.T) {
-	addr := freePort(t)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
 	const adminPW = "admin-pw-123" // 12 characters
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.SyncBuffer
 	done := make(chan error, 1)
+	exited := make(chan struct{})
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--db", db}, []string{"JWTGATE_ADMIN_PASSWORD=" + adminPW},
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, []string{"JWTGATE_ADMIN_PASSWORD=" + adminPW},
 			strings.NewReader(""), &stdout, &stderr)
+		close(exited)
 	}()
-
+	// The kernel picks the port; the log line says which.
+	addr := testkit.WaitListenAddr(t, stderr.String, "jwtgate listening", exited)
 	base := "http://" + addr
-	client := &http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	client := &http.Client{Timeout: 10 * time.Second}
+	testkit.Eventually(t, "GET /healthz to answer 200", func() bool {
 		resp, err := client.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("run(serve) returned early: %v\nstderr:\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /healthz never answered 200: %v\nstderr:\n%s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	// The default issuer names the port bound, not port 0.
+	resp, err := client.Get(base + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&disc)
+	resp.Body.Close()
+	if disc.Issuer != base {
+		t.Errorf("serve --addr 127.0.0.1:0: discovery issuer = %q, want %q", disc.Issuer, base)
 	}
 
 	for _, tc := range []struct {
@@ -386,8 +360,8 @@ func TestServe(t *testing.T) {
 		if err != nil {
 			t.Errorf("run(serve) after cancel = %v, want nil (graceful shutdown)", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("run(serve) still running 5s after cancel")
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run(serve) still running 30s after cancel")
 	}
 	if _, err := client.Get(base + "/healthz"); err == nil {
 		t.Errorf("GET /healthz after shutdown succeeded; want the listener closed")
@@ -401,7 +375,7 @@ func TestServeFirstAdmin(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "x.db")
 
-	r := runCLI(t, "", []string{"JWTGATE_ADMIN_PASSWORD=short"}, "serve", "--addr", freePort(t), "--db", db)
+	r := runCLI(t, "", []string{"JWTGATE_ADMIN_PASSWORD=short"}, "serve", "--addr", "127.0.0.1:0", "--db", db)
 	if r.err == nil || !strings.Contains(r.err.Error(), "admin password") || exitCode(r.err) != 2 {
 		t.Errorf("run(serve) with a 5-character JWTGATE_ADMIN_PASSWORD = %v, want a configuration error about the admin password", r.err)
 	}
@@ -410,9 +384,9 @@ func TestServeFirstAdmin(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	done := make(chan error, 1)
-	args := []string{"serve", "--addr", freePort(t), "--db", db}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db}
 	go func() { done <- run(ctx, args, nil, strings.NewReader(""), io.Discard, &stderr) }()
 	re := regexp.MustCompile(`created user "admin" with password: (\S{12,})\n`)
 	deadline := time.Now().Add(15 * time.Second)
