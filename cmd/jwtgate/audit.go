@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -12,10 +11,8 @@ import (
 	"github.com/jwtgate/jwtgate/internal/server"
 )
 
-const auditUsage = `Usage of jwtgate audit:
-  jwtgate audit [--user NAME] [--type TYPE] [--limit N] [--json]
-
-Lists recent audit events, newest first: logins and failures, throttling,
+// auditHelp is the rest of `jwtgate audit --help`.
+const auditHelp = `Lists recent audit events, newest first: logins and failures, throttling,
 logouts, refresh-token reuse, password changes, session revocations, user
 changes and key rotations, each with user, client IP and user agent. No
 event holds a password or token.
@@ -25,41 +22,32 @@ Examples:
   jwtgate audit --type refresh.reused --json
 `
 
-func runAudit(c cmdIO, args []string) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+// auditFlags defines `jwtgate audit`.
+func auditFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	dbURL := dbFlag(fs)
 	user := fs.String("user", "", "only events about this user")
 	typ := fs.String("type", "", "only events of this type (e.g. login.failed)")
 	limit := fs.Int("limit", 50, "at most this many events (1 to 1000)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(c.stdout, auditUsage)
-		printFlagUsage(fs, c.stdout)
-		return nil
+	return func(c cmdIO, _ []string) error {
+		return audit(c, *dbURL, *user, *typ, *limit, *asJSON)
 	}
-	pos, err := parseArgs(fs, args, c)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+}
+
+func audit(c cmdIO, dbURL, user, typ string, limit int, asJSON bool) error {
+	if limit < 1 || limit > 1000 {
+		return usagef("invalid --limit %d: want 1 to 1000", limit)
 	}
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("audit takes no arguments (use --user NAME)")
-	}
-	if *limit < 1 || *limit > 1000 {
-		return usagef("invalid --limit %d: want 1 to 1000", *limit)
-	}
-	store, err := openStore(c.ctx, *dbURL)
+	store, err := openStore(c.ctx, dbURL)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	f := jwtgate.AuditFilter{Limit: *limit, Type: *typ}
-	if *user != "" {
-		u, err := store.UserByName(c.ctx, *user)
+	f := jwtgate.AuditFilter{Limit: limit, Type: typ}
+	if user != "" {
+		u, err := store.UserByName(c.ctx, user)
 		if err != nil {
-			return userErr(*user, err)
+			return userErr(user, err)
 		}
 		f.UserID = u.ID
 	}
@@ -67,7 +55,7 @@ func runAudit(c cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := make([]any, 0, len(events))
 		for _, e := range events {
 			out = append(out, server.AuditJSON(e))
@@ -81,12 +69,12 @@ func runAudit(c cmdIO, args []string) error {
 	for _, e := range events {
 		who := "-"
 		if e.UserID != 0 {
-			who = fmt.Sprintf("%s (%d)", quoteIfOdd(e.Name), e.UserID)
+			who = fmt.Sprintf("%s (%d)", displayName(e.Name), e.UserID)
 		}
 		if e.ActorID != 0 {
 			who += fmt.Sprintf(" by %d", e.ActorID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Type, who, e.IP, e.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), displayText(e.Type), who, displayText(e.IP), displayText(e.Detail))
 	}
 	return tw.Flush()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	neturl "net/url"
@@ -20,10 +19,8 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-const benchUsage = `Usage of jwtgate bench:
-  jwtgate bench [--db URL] [--duration 2s] [--target 100ms]
-
-Measures, on this machine, what capacity planning needs: the time of one
+// benchHelp is the rest of `jwtgate bench --help`.
+const benchHelp = `Measures, on this machine, what capacity planning needs: the time of one
 argon2id hash at jwtgate's parameters, logins per second (bounded by that
 hash), access-token verifications per second with and without the
 verified-token cache, and refresh-token rotations per second against the
@@ -35,30 +32,19 @@ and creates, then deletes, a user named bench-<random>: point it at a
 staging database, not production.
 `
 
-func runBench(c cmdIO, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+// benchFlags defines `jwtgate bench`.
+func benchFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	dbURL := fs.String("db", "", "store to measure (default: a throwaway SQLite file)")
 	dur := fs.Duration("duration", 2*time.Second, "how long each measurement runs")
 	target := fs.Duration("target", 100*time.Millisecond, "login latency to suggest argon2id parameters for")
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(c.stdout, benchUsage)
-		printFlagUsage(fs, c.stdout)
-		return nil
-	}
-	pos, err := parseArgs(fs, args, c)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("bench takes no arguments")
-	}
+	return func(c cmdIO, _ []string) error { return bench(c, *dbURL, dur, target) }
+}
+
+func bench(c cmdIO, dbURL string, dur, target *time.Duration) error {
 	if *dur <= 0 || *target <= 0 {
 		return usagef("--duration and --target must be positive")
 	}
-	url := *dbURL
+	url := dbURL
 	if url == "" {
 		dir, err := os.MkdirTemp("", "jwtgate-bench")
 		if err != nil {

@@ -130,6 +130,8 @@ func TestGolden(t *testing.T) {
 		{name: "sessions-help", args: []string{"sessions", "--help"}},
 		{name: "audit-help", args: []string{"audit", "--help"}},
 		{name: "token-help", args: []string{"token", "--help"}},
+		{name: "user-add-help", args: []string{"user", "add", "--help"}},
+		{name: "migrate-help", args: []string{"migrate", "-h"}},
 		{name: "user-list", args: []string{"user", "list", "--db", db}},
 		{name: "user-list-json", args: []string{"user", "list", "--json", "--db", db}, isJSON: true},
 		{name: "keys-list", args: []string{"keys", "list", "--db", db}},

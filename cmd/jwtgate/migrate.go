@@ -1,33 +1,25 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 )
 
-func runMigrate(c cmdIO, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+// migrateFlags defines `jwtgate migrate`: open the store, which applies
+// its migrations, and print the schema version.
+func migrateFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	dbURL := dbFlag(fs)
-	pos, err := parseArgs(fs, args, c)
-	if errors.Is(err, flag.ErrHelp) {
+	return func(c cmdIO, _ []string) error {
+		store, err := openStore(c.ctx, *dbURL) // Open migrates
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		v, err := store.MigrationVersion(c.ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "schema at version %d\n", v)
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("migrate: unexpected argument %q", pos[0])
-	}
-	store, err := openStore(c.ctx, *dbURL) // Open migrates
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	v, err := store.MigrationVersion(c.ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "schema at version %d\n", v)
-	return nil
 }

@@ -34,32 +34,10 @@ func run(ctx context.Context, args, env []string, stdin io.Reader, stdout, stder
 	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, rest = args[0], args[1:]
 	}
-	io := cmdIO{ctx: ctx, env: env, dotenv: ".env", stdin: stdin, stdout: stdout, stderr: stderr}
-	switch cmd {
-	case "serve":
-		return runServe(io, rest)
-	case "user":
-		return runUser(io, rest)
-	case "keys":
-		return runKeys(io, rest)
-	case "sessions":
-		return runSessions(io, rest)
-	case "audit":
-		return runAudit(io, rest)
-	case "token":
-		return runToken(io, rest)
-	case "bench":
-		return runBench(io, rest)
-	case "migrate":
-		return runMigrate(io, rest)
-	case "version":
-		fmt.Fprintln(stdout, "jwtgate", version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, topUsage)
-		return nil
+	if cmd == "help" || isHelp(cmd) {
+		return printTopHelp(stdout)
 	}
-	return usagef("unknown command %q (run 'jwtgate help')", cmd)
+	return dispatch(cmdIO{ctx: ctx, env: env, dotenv: ".env", stdin: stdin, stdout: stdout, stderr: stderr}, cmd, rest)
 }
 
 // cmdIO is what every command gets from run.
@@ -70,27 +48,6 @@ type cmdIO struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
-
-const topUsage = `jwtgate: a self-hosted JWT authentication server.
-
-Usage:
-  jwtgate [serve] [flags]              run the server (the default command)
-  jwtgate user add NAME [--role R]...  create a user (password from a prompt or --password-stdin)
-  jwtgate user list [--json]           list users
-  jwtgate user passwd NAME             set a user's password
-  jwtgate user disable|enable|delete NAME
-  jwtgate keys list|rotate             signing keys (rotation publishes first, signs later)
-  jwtgate sessions list|revoke USER    a user's sessions; revoke ends them everywhere
-  jwtgate audit [--user U] [--type T]  recent audit events
-  jwtgate token inspect TOKEN|-        decode and verify a token; exit 0 valid, 1 invalid or revoked
-  jwtgate bench                        measure hashing, logins, verifications and refreshes here
-  jwtgate migrate                      apply database migrations and print the schema version
-  jwtgate version                      print the version
-
-Every flag has an environment twin: --db is JWTGATE_DB, --access-ttl is
-JWTGATE_ACCESS_TTL. A .env file in the working directory is read too.
-Run 'jwtgate COMMAND --help' for a command's flags.
-`
 
 // parseArgs parses flags that may come before or after positional
 // arguments (jwtgate user add alice --role admin), then fills unset flags

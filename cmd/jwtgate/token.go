@@ -15,10 +15,8 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-const tokenUsage = `Usage:
-  jwtgate token inspect TOKEN|- [--issuer ISS] [--audience AUD] [--json]
-
-inspect decodes an access token, checks it against the store's keys (or,
+// tokenHelp is the rest of `jwtgate token inspect --help`.
+const tokenHelp = `inspect decodes an access token, checks it against the store's keys (or,
 when JWTGATE_JWT_SECRET is set, against that HS256 secret, as the server
 does) and the store's revocation feed, and prints its header, its claims
 and a verdict: VALID; INVALID and why; or REVOKED. It never prints the
@@ -44,40 +42,24 @@ type inspectConfig struct {
 	asJSON               bool
 }
 
-func inspectFlags(cfg *inspectConfig) *flag.FlagSet {
-	fs := flag.NewFlagSet("token inspect", flag.ContinueOnError)
+// tokenInspectFlags defines `jwtgate token inspect TOKEN|-`.
+func tokenInspectFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
+	cfg := &inspectConfig{}
 	fs.StringVar(&cfg.db, "db", defaultDB, "storage URL: sqlite:PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?search_path=SCHEMA]")
 	fs.StringVar(&cfg.issuer, "issuer", "", "require this issuer (iss) (default: not checked)")
 	fs.StringVar(&cfg.audience, "audience", "", "require this audience (aud) (default: not checked)")
 	fs.DurationVar(&cfg.accessTTL, "access-ttl", auth.DefaultAccessTTL, "access token lifetime, as the server's (how long a retired key still verifies)")
 	fs.BoolVar(&cfg.asJSON, "json", false, "print JSON: header, claims, valid, revoked, reason, detail")
-	return fs
+	return func(c cmdIO, args []string) error { return inspectToken(c, cfg, args) }
 }
 
 // maxTokenInput bounds what inspect reads from standard input: a token
 // longer than token.MaxLen is refused anyway.
 const maxTokenInput = token.MaxLen + 4<<10
 
-// runToken is `jwtgate token inspect TOKEN`.
-func runToken(c cmdIO, args []string) error {
-	cfg := &inspectConfig{}
-	fs := inspectFlags(cfg)
-	if len(args) == 0 || isHelp(args[0]) || args[0] == "inspect" && len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
-		fmt.Fprint(c.stdout, tokenUsage, "\nFlags:\n")
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return nil
-	}
-	if args[0] != "inspect" {
-		return usagef("unknown token command %q (run 'jwtgate token --help')", args[0])
-	}
-	pos, err := parseArgs(fs, args[1:], c)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+// inspectToken is `jwtgate token inspect TOKEN|-`: exit 0 valid, 1 invalid
+// or revoked.
+func inspectToken(c cmdIO, cfg *inspectConfig, pos []string) error {
 	if len(pos) != 1 {
 		return usagef("token inspect needs exactly one TOKEN, or - to read it from standard input")
 	}

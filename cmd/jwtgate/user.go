@@ -18,15 +18,8 @@ import (
 	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
-const userUsage = `Usage:
-  jwtgate user add NAME [--role ROLE]... [--password-stdin]
-  jwtgate user list [--json]
-  jwtgate user passwd NAME [--password-stdin]
-  jwtgate user disable NAME
-  jwtgate user enable NAME
-  jwtgate user delete NAME
-
-Passwords are read from a prompt, or the first line of standard input with
+// userHelp follows the user commands' synopses in `jwtgate user --help`.
+const userHelp = `Passwords are read from a prompt, or the first line of standard input with
 --password-stdin; never from the command line.
 
 Examples:
@@ -41,94 +34,113 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func runUser(c cmdIO, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		io.WriteString(c.stdout, userUsage)
-		return nil
+// userService opens the store named by --db and the auth service on it;
+// the caller closes the store.
+func userService(c cmdIO, dbURL string) (store, *auth.Service, error) {
+	st, err := openStore(c.ctx, dbURL)
+	if err != nil {
+		return nil, nil, err
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	svc, err := auth.New(c.ctx, st, nil, auth.Options{})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, svc, nil
+}
+
+func passwordStdinFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+}
+
+// userAddFlags defines `jwtgate user add NAME`.
+func userAddFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	dbURL := dbFlag(fs)
 	var roles stringList
-	var pwStdin, asJSON *bool
-	switch sub {
-	case "add":
-		fs.Var(&roles, "role", "give the user this role (repeatable)")
-		pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	case "passwd":
-		pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	case "list":
-		asJSON = fs.Bool("json", false, "print JSON")
-	case "disable", "enable", "delete":
-	default:
-		return usagef("unknown user command %q (run 'jwtgate user --help')", sub)
-	}
-	pos, err := parseArgs(fs, args[1:], c)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	want := 1
-	if sub == "list" {
-		want = 0
-	}
-	if len(pos) != want {
-		if want == 0 {
-			return usagef("user %s takes no arguments", sub)
+	fs.Var(&roles, "role", "give the user this role (repeatable)")
+	pwStdin := passwordStdinFlag(fs)
+	return func(c cmdIO, args []string) error {
+		st, svc, err := userService(c, *dbURL)
+		if err != nil {
+			return err
 		}
-		return usagef("user %s needs exactly one NAME", sub)
-	}
-	store, err := openStore(c.ctx, *dbURL)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc, err := auth.New(c.ctx, store, nil, auth.Options{})
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "list":
-		return listUsers(c, store, *asJSON)
-	case "add":
+		defer st.Close()
 		pw, err := readPassword(c, *pwStdin, true)
 		if err != nil {
 			return err
 		}
-		u, err := svc.CreateUser(c.ctx, pos[0], pw, roles)
+		u, err := svc.CreateUser(c.ctx, args[0], pw, roles)
 		if err != nil {
-			return userErr(pos[0], err)
+			return userErr(args[0], err)
 		}
 		fmt.Fprintf(c.stdout, "created user %q (id %d)\n", u.Name, u.ID)
 		return nil
-	case "passwd":
-		if _, err := store.UserByName(c.ctx, pos[0]); err != nil {
-			return userErr(pos[0], err)
+	}
+}
+
+// userListFlags defines `jwtgate user list`.
+func userListFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
+	dbURL := dbFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	return func(c cmdIO, _ []string) error {
+		st, err := openStore(c.ctx, *dbURL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return listUsers(c, st, *asJSON)
+	}
+}
+
+// userPasswdFlags defines `jwtgate user passwd NAME`.
+func userPasswdFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
+	dbURL := dbFlag(fs)
+	pwStdin := passwordStdinFlag(fs)
+	return func(c cmdIO, args []string) error {
+		st, svc, err := userService(c, *dbURL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if _, err := st.UserByName(c.ctx, args[0]); err != nil {
+			return userErr(args[0], err)
 		}
 		pw, err := readPassword(c, *pwStdin, true)
 		if err != nil {
 			return err
 		}
-		if err := svc.SetPassword(c.ctx, pos[0], pw); err != nil {
-			return userErr(pos[0], err)
+		if err := svc.SetPassword(c.ctx, args[0], pw); err != nil {
+			return userErr(args[0], err)
 		}
-		fmt.Fprintf(c.stdout, "password of %q changed\n", pos[0])
+		fmt.Fprintf(c.stdout, "password of %q changed\n", args[0])
 		return nil
 	}
-	switch sub {
-	case "disable", "enable":
-		// Disabling ends the user's sessions on every instance.
-		err = svc.SetDisabled(c.ctx, pos[0], sub == "disable")
-	case "delete":
-		err = svc.DeleteUser(c.ctx, pos[0])
+}
+
+// userStateFlags defines `jwtgate user disable|enable|delete NAME`.
+func userStateFlags(verb string) func(fs *flag.FlagSet) func(cmdIO, []string) error {
+	return func(fs *flag.FlagSet) func(cmdIO, []string) error {
+		dbURL := dbFlag(fs)
+		return func(c cmdIO, args []string) error {
+			st, svc, err := userService(c, *dbURL)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			switch verb {
+			case "disable", "enable":
+				// Disabling ends the user's sessions on every instance.
+				err = svc.SetDisabled(c.ctx, args[0], verb == "disable")
+			case "delete":
+				err = svc.DeleteUser(c.ctx, args[0])
+			}
+			if err != nil {
+				return userErr(args[0], err)
+			}
+			fmt.Fprintf(c.stdout, "user %q %sd\n", args[0], verb)
+			return nil
+		}
 	}
-	if err != nil {
-		return userErr(pos[0], err)
-	}
-	fmt.Fprintf(c.stdout, "user %q %sd\n", pos[0], sub)
-	return nil
 }
 
 // userErr turns store and validation errors into one-line messages.
@@ -177,18 +189,9 @@ func listUsers(c cmdIO, store jwtgate.UserStore, asJSON bool) error {
 		if u.Disabled {
 			status = "disabled"
 		}
-		// Names cannot hold control characters (ValidateName); quote ones with
-		// spaces so columns stay readable.
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, quoteIfOdd(u.Name), strings.Join(u.Roles, ","), status, u.CreatedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, displayName(u.Name), displayText(strings.Join(u.Roles, ",")), status, u.CreatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
-}
-
-func quoteIfOdd(s string) string {
-	if strings.ContainsAny(s, " \t\"'") {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }
 
 // readPassword reads a password from the first line of stdin, or prompts
