@@ -37,6 +37,27 @@ func TestDisplayName(t *testing.T) {
 	}
 }
 
+// TestDisplay covers the token inspector's display of header and claim
+// strings, which are attacker input.
+func TestDisplay(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{name: "plain", in: "EdDSA", want: "EdDSA"},
+		{name: "inner space", in: "Alice Smith", want: "Alice Smith"},
+		{name: "surrounding space", in: " x", want: `" x"`},
+		{name: "empty", in: "", want: `""`},
+		{name: "bidi override", in: "\u202eadmin", want: `"\u202eadmin"`},
+		{name: "invalid UTF-8", in: "a\xffb", want: `"a\xffb"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := display(tt.in); got != tt.want {
+				t.Errorf("display(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 // TestListsEscapeNames stores users whose names hold bidi, zero-width and
 // control characters (straight into the store, as an older version or
 // another tool might have) and checks that `user list` and `audit` show

@@ -127,7 +127,7 @@ func relative(t, now time.Time) string {
 // a token is attacker input, and must not write escape sequences or
 // invisible characters to the operator's terminal.
 func display(s string) string {
-	if s != "" && strings.TrimSpace(s) == s && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+	if s != "" && strings.TrimSpace(s) == s && printable(s) {
 		return s
 	}
 	return strconv.Quote(s)
