@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -260,8 +258,14 @@ func mustNew(t testing.TB, issuer string, opts ...Option) *Verifier {
 	return v
 }
 
-// eventually polls cond until it holds (see testkit.Eventually).
+// eventually polls cond every 5 ms until it holds or 10 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	testkit.Eventually(t, what, cond)
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
