@@ -10,13 +10,6 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// waitFor polls check until it is true (failing t after 30 s) and returns
-// how long it took.
-func waitFor(t *testing.T, what string, check func() bool) time.Duration {
-	t.Helper()
-	return testkit.Eventually(t, what, check)
-}
-
 // TestThreeInstancesOnPostgres runs three real jwtgate processes on one
 // PostgreSQL schema: a login on A is good on B, a refresh on C continues
 // it, a logout on A is refused by B and C within the stated bound (2 s)
@@ -56,7 +49,7 @@ func TestThreeInstancesOnPostgres(t *testing.T) {
 	}
 	for _, s := range []*Server{b, c} {
 		for _, tk := range []string{tok, tok2} {
-			took := waitFor(t, "logout reaching "+s.URL, func() bool { code, _ := userName(t, s.URL, tk); return code == 401 })
+			took := testkit.Eventually(t, "logout reaching "+s.URL, func() bool { code, _ := userName(t, s.URL, tk); return code == 401 })
 			t.Logf("logout on A refused on %s after %s", s.URL, took.Round(time.Millisecond))
 			if testkit.Timing() && took > 2*time.Second {
 				t.Errorf("logout reached %s after %s, want within 2 s", s.URL, took)
@@ -71,7 +64,7 @@ func TestThreeInstancesOnPostgres(t *testing.T) {
 	}
 	kid := r.jsonBody()["kid"].(string)
 	for _, s := range []*Server{a, c} {
-		took := waitFor(t, "rotation reaching "+s.URL, func() bool {
+		took := testkit.Eventually(t, "rotation reaching "+s.URL, func() bool {
 			keys, err := token.ParseJWKS(send(t, "GET", s.URL+"/.well-known/jwks.json", nil).body)
 			return err == nil && slices.ContainsFunc(keys, func(k *token.Key) bool { return k.ID == kid })
 		})
@@ -89,7 +82,7 @@ func TestThreeInstancesOnPostgres(t *testing.T) {
 	if r := send(t, "POST", b.URL+"/admin/users/erin/disable", nil, "Authorization", "Bearer "+admin); r.status != 204 {
 		t.Fatalf("disable erin on B = %d", r.status)
 	}
-	took := waitFor(t, "disable reaching A", func() bool { code, _ := userName(t, a.URL, erin); return code == 401 })
+	took := testkit.Eventually(t, "disable reaching A", func() bool { code, _ := userName(t, a.URL, erin); return code == 401 })
 	t.Logf("user disabled on B refused on A after %s", took.Round(time.Millisecond))
 
 	// Brute force spread over the three instances is counted once, for the
