@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -60,9 +59,7 @@ func audit(c cmdIO, dbURL, user, typ string, limit int, asJSON bool) error {
 		for _, e := range events {
 			out = append(out, server.AuditJSON(e))
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(c.stdout, out)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tEVENT\tUSER\tIP\tDETAIL")

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,11 +91,14 @@ func TestListsEscapeNames(t *testing.T) {
 	store.Close()
 
 	for _, tt := range []struct {
-		name string
-		args []string
+		name   string
+		args   []string
+		isJSON bool
 	}{
 		{name: "user list", args: []string{"user", "list", "--db", db}},
+		{name: "user list json", args: []string{"user", "list", "--json", "--db", db}, isJSON: true},
 		{name: "audit", args: []string{"audit", "--db", db}},
+		{name: "audit json", args: []string{"audit", "--json", "--db", db}, isJSON: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, "", nil, tt.args...)
@@ -102,9 +108,54 @@ func TestListsEscapeNames(t *testing.T) {
 			if i := strings.IndexFunc(r.stdout, func(r rune) bool { return r != '\n' && !printable(string(r)) }); i >= 0 {
 				t.Errorf("run(%q) printed a raw non-printable character at byte %d:\n%q", tt.args, i, r.stdout)
 			}
+			if tt.isJSON {
+				// Escaped, the JSON still holds the names as stored.
+				var got []struct {
+					Name string `json:"name"`
+				}
+				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+					t.Fatalf("run(%q) printed invalid JSON: %v\n%s", tt.args, err, r.stdout)
+				}
+				for _, o := range odd {
+					if !slices.ContainsFunc(got, func(u struct {
+						Name string `json:"name"`
+					}) bool {
+						return u.Name == o.raw
+					}) {
+						t.Errorf("run(%q): no entry named %q after decoding:\n%s", tt.args, o.raw, r.stdout)
+					}
+				}
+				return
+			}
 			for _, o := range odd {
 				if !strings.Contains(r.stdout, o.shown) {
 					t.Errorf("run(%q) does not show %q as %s:\n%s", tt.args, o.raw, o.shown, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestEscapeJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{name: "plain", in: `{"name":"alice"}`, want: `{"name":"alice"}`},
+		{name: "printable non-ASCII kept", in: `{"name":"Jürgen 李"}`, want: `{"name":"Jürgen 李"}`},
+		{name: "newlines of indentation kept", in: "[\n  1\n]\n", want: "[\n  1\n]\n"},
+		{name: "bidi override", in: "{\"n\":\"\u202eadmin\"}", want: `{"n":"\u202eadmin"}`},
+		{name: "zero-width and BOM", in: "\"a\u200bb\ufeff\"", want: `"a\u200bb\ufeff"`},
+		{name: "outside the BMP", in: "\"\U000E0041\"", want: `"\udb40\udc41"`}, // TAG LATIN CAPITAL LETTER A, a format character
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(escapeJSON([]byte(tt.in)))
+			if got != tt.want {
+				t.Errorf("escapeJSON(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			var a, b any
+			if json.Unmarshal([]byte(tt.in), &a) == nil {
+				if err := json.Unmarshal([]byte(got), &b); err != nil || !reflect.DeepEqual(a, b) {
+					t.Errorf("escapeJSON(%q) decodes to %v (%v), want %v as before", tt.in, b, err, a)
 				}
 			}
 		})

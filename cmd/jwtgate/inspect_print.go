@@ -9,8 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // print writes r for people: header, claims with times made readable,
@@ -162,36 +160,4 @@ func quoteHeader(h map[string]any, name string) string {
 		b, _ := json.Marshal(v)
 		return display(string(b))
 	}
-}
-
-// displayName shows a user name in a table column: as it is when it is
-// plain printable text, else quoted with Go escapes. A name with a space or
-// a quote would blur the columns; one with a character that is not
-// printable (a control character, which a terminal acts on, or a format
-// character such as a bidi override or a zero-width space, which it hides
-// or uses to reorder the line) would show the operator something other
-// than what is stored. The store refuses most of these for new names, but
-// not every store was filled under today's rules.
-func displayName(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\"'`\\") || !printable(s) {
-		return strconv.Quote(s)
-	}
-	return s
-}
-
-// displayText shows free text (an audit detail, a list of roles) as it is
-// when every character is printable, else quoted with Go escapes, for the
-// same reason as displayName.
-func displayText(s string) string {
-	if printable(s) {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
-// printable reports whether s is valid UTF-8 with only printable
-// characters (letters, marks, numbers, punctuation, symbols and the ASCII
-// space).
-func printable(s string) bool {
-	return utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -127,9 +126,7 @@ func inspectToken(c cmdIO, cfg *inspectConfig, pos []string) error {
 		r.revoked(revs)
 	}
 	if cfg.asJSON {
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := printJSON(c.stdout, r); err != nil {
 			return err
 		}
 	} else if err := r.print(c.stdout, k, now); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -178,9 +177,7 @@ func listUsers(c cmdIO, store jwtgate.UserStore, asJSON bool) error {
 			}
 			out = append(out, userJSON{ID: u.ID, Name: u.Name, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt})
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(c.stdout, out)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tROLES\tSTATUS\tCREATED")
