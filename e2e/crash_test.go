@@ -125,11 +125,11 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	// busy machine a fixed window may see almost none. The rotation lands
 	// halfway, and the kill while the workers are still writing.
 	const wantUsers, wantSessions = 10, 6
-	acknowledged := func(u, s int) func() bool {
+	acknowledged := func(nUsers, nSessions int) func() bool {
 		return func() bool {
 			mu.Lock()
 			defer mu.Unlock()
-			return len(users) >= u && len(sessions) >= s
+			return len(users) >= nUsers && len(sessions) >= nSessions
 		}
 	}
 	testkit.Eventually(t, fmt.Sprintf("the burst to acknowledge %d users and %d logins", wantUsers/2, wantSessions/2), acknowledged(wantUsers/2, wantSessions/2))
