@@ -384,17 +384,15 @@ func TestServeFirstAdmin(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var stderr testkit.SyncBuffer
 	done := make(chan error, 1)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db}
-	go func() { done <- run(ctx, args, nil, strings.NewReader(""), io.Discard, &stderr) }()
-	re := regexp.MustCompile(`created user "admin" with password: (\S{12,})\n`)
-	deadline := time.Now().Add(15 * time.Second)
-	var m []string
-	for m == nil && time.Now().Before(deadline) {
-		m = re.FindStringSubmatch(stderr.String())
-		time.Sleep(10 * time.Millisecond)
-	}
+	exited := make(chan struct{})
+	go func() { done <- run(ctx, args, nil, strings.NewReader(""), io.Discard, &stderr); close(exited) }()
+	// Startup is over (the admin made, or not) once the server listens.
+	testkit.WaitListenAddr(t, stderr.String, "jwtgate listening", exited)
+	m := regexp.MustCompile(`created user "admin" with password: (\S{12,})\n`).FindStringSubmatch(stderr.String())
 	cancel()
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("run(serve) = %v", err)
