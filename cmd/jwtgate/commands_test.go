@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,32 @@ func TestDispatchErrors(t *testing.T) {
 				t.Errorf("run(%q) = %v, want exit 2 and an error containing %q", tt.args, r.err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestREADMECommandList keeps the README's CLI section equal to what
+// `jwtgate help` prints.
+func TestREADMECommandList(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), "## CLI\n\n```\n")
+	block, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no ## CLI section starting with a code block")
+	}
+	var buf strings.Builder
+	if err := printTopHelp(&buf); err != nil {
+		t.Fatal(err)
+	}
+	_, list, _ := strings.Cut(buf.String(), "Usage:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	var want strings.Builder
+	for line := range strings.Lines(list + "\n") {
+		want.WriteString(strings.TrimPrefix(line, "  "))
+	}
+	if block != want.String() {
+		t.Errorf("README.md's CLI block differs from jwtgate help; want:\n%s\ngot:\n%s", want.String(), block)
 	}
 }
