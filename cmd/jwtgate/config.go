@@ -23,12 +23,13 @@ func envName(flagName string) string {
 
 // envOnly are settings that exist only in the environment because they are
 // secrets, which must never appear in argv (visible in ps and shell history).
-var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET", "JWTGATE_KEY_ENCRYPTION_KEY"}
+var envOnly = []string{"JWTGATE_ADMIN_PASSWORD", "JWTGATE_JWT_SECRET", "JWTGATE_KEY_ENCRYPTION_KEY", "JWTGATE_SMTP_PASSWORD"}
 
 // envOnlyHelp describes the env-only settings, for the README's table.
 var envOnlyHelp = map[string]string{
 	"JWTGATE_JWT_SECRET":         "HS256 shared secret, at least 32 bytes: the tutorial-compatible mode (the tutorial's `jwt_secret` in `.env` works too)",
 	"JWTGATE_ADMIN_PASSWORD":     "password of the first `admin`, created on an empty store (default: random, printed once)",
+	"JWTGATE_SMTP_PASSWORD":      "password for the SMTP server of `--smtp-url`",
 	"JWTGATE_KEY_ENCRYPTION_KEY": "32 bytes, base64 (`openssl rand -base64 32`): seals private signing keys and the refresh-token key at rest with AES-256-GCM",
 }
 
@@ -38,6 +39,7 @@ var allFlagNames = []string{
 	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
 	"key-publish-delay", "key-rotation-interval",
 	"login-max-failures", "login-window", "login-ban-time", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "cookie-domain", "redis",
+	"signup", "require-email-verification", "smtp-url", "smtp-from",
 	"demo", "tls-cert", "tls-key", "log-level", "json", "role", "password-stdin",
 	"user", "type", "limit", "duration", "target",
 }

@@ -270,6 +270,12 @@ func TestServeInvalidSettings(t *testing.T) {
 		{name: "env signing alg", env: []string{"JWTGATE_SIGNING_ALG=none"}, wantErr: "signing-alg"},
 		{name: "short secret", env: []string{"JWTGATE_JWT_SECRET=" + strings.Repeat("x", 31)}, wantErr: "JWTGATE_JWT_SECRET"},
 		{name: "short tutorial secret", dotenv: "jwt_secret=" + strings.Repeat("x", 31) + "\n", wantErr: "JWTGATE_JWT_SECRET"},
+		{name: "signup mode", args: []string{"--signup=sometimes"}, wantErr: "--signup"},
+		{name: "email verification mode", env: []string{"JWTGATE_REQUIRE_EMAIL_VERIFICATION=maybe"}, wantErr: "--require-email-verification"},
+		{name: "email verification without SMTP", args: []string{"--require-email-verification=on"}, wantErr: "needs --smtp-url"},
+		{name: "SMTP password on the command line", args: []string{"--smtp-url=smtp://u:s3cret@mail.example.test"}, wantErr: "JWTGATE_SMTP_PASSWORD"},
+		{name: "SMTP scheme", args: []string{"--smtp-url=http://mail.example.test"}, wantErr: "--smtp-url"},
+		{name: "SMTP from", args: []string{"--smtp-url=smtp://mail.example.test", "--smtp-from=nope"}, wantErr: "--smtp-from"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,8 +290,37 @@ func TestServeInvalidSettings(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("parseServe(%q) error %q is more than one line", tt.args, err)
 			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("parseServe(%q) error %q repeats a password", tt.args, err)
+			}
 			if got := exitCode(err); got != 2 {
 				t.Errorf("exitCode(%v) = %d, want 2", err, got)
+			}
+		})
+	}
+}
+
+// TestServeSMTPPassword: the SMTP password may come from the environment,
+// in JWTGATE_SMTP_URL or JWTGATE_SMTP_PASSWORD, never from argv.
+func TestServeSMTPPassword(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  []string
+	}{
+		{"in the URL, from the environment", nil, []string{"JWTGATE_SMTP_URL=smtp://u:pw@mail.example.test"}},
+		{"on its own", []string{"--smtp-url=smtp://u@mail.example.test"}, []string{"JWTGATE_SMTP_PASSWORD=pw"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseServe(testIO(tt.env, filepath.Join(t.TempDir(), ".env")), tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.accounts.smtpPassword != "pw" || cfg.accounts.smtpFrom != "jwtgate <no-reply@127.0.0.1>" {
+				t.Errorf("password %q, from %q", cfg.accounts.smtpPassword, cfg.accounts.smtpFrom)
+			}
+			if _, err := cfg.accounts.sender(); err != nil {
+				t.Errorf("sender() = %v", err)
 			}
 		})
 	}

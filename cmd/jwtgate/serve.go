@@ -44,6 +44,7 @@ type serveConfig struct {
 	secret                     string // env only
 	adminPassword              string // env only
 	keyEncryptionKey           string // env only
+	accounts                   accountsConfig
 }
 
 // serveFlags defines serve's flags on cfg. The README's configuration table
@@ -72,6 +73,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
+	accountsFlags(fs, &cfg.accounts)
 	return fs, dbURL
 }
 
@@ -95,7 +97,13 @@ func parseServe(c cmdIO, args []string) (*serveConfig, error) {
 	if cfg.keyEncryptionKey, err = secretSetting(c, "KEY_ENCRYPTION_KEY"); err != nil {
 		return nil, err
 	}
-	return cfg, cfg.validate()
+	if cfg.accounts.smtpPassword, err = secretSetting(c, "SMTP_PASSWORD"); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.accounts.validate(cfg.issuer, flagOnCommandLine(args, "smtp-url"))
 }
 
 // validate refuses settings that cannot work, naming each.
@@ -257,7 +265,13 @@ func runServe(c cmdIO, args []string) error {
 	// store; pull them every second.
 	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m},
+	acc, stopAccounts, err := startAccounts(ctx, &cfg.accounts, store, svc, sealer, cfg.issuer, logger)
+	if err != nil {
+		return err
+	}
+	defer stopAccounts()
+
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != "",
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if cfg.metricsAddr != "" {
