@@ -44,6 +44,8 @@ func commands() []*command {
 		{name: "user add", usage: "NAME [--role ROLE]... [--password-stdin]", args: "NAME", nargs: 1,
 			summary: "create a user (password from a prompt or --password-stdin)", flags: userAddFlags},
 		{name: "user list", usage: "[--json]", summary: "list users", flags: userListFlags},
+		{name: "user invite", usage: "EMAIL --issuer URL [--role ROLE]... [--ttl 72h] [--link [--no-email]]", args: "EMAIL", nargs: 1,
+			summary: "invite someone to sign up (the server emails the link; --link prints it)", flags: userInviteFlags},
 		{name: "user passwd", usage: "NAME [--password-stdin]", args: "NAME", nargs: 1,
 			summary: "set a user's password", flags: userPasswdFlags},
 		{name: "user disable", usage: "NAME", args: "NAME", nargs: 1,

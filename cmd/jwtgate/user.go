@@ -57,13 +57,30 @@ func userAddFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	dbURL := dbFlag(fs)
 	var roles stringList
 	fs.Var(&roles, "role", "give the user this role (repeatable)")
+	email := fs.String("email", "", "the user's email address")
+	verified := fs.Bool("email-verified", false, "mark --email as verified (you know it reaches the user); otherwise the user verifies it")
 	pwStdin := passwordStdinFlag(fs)
 	return func(c cmdIO, args []string) error {
+		addr := ""
+		if *email != "" {
+			a, err := jwtgate.CheckEmail(*email)
+			if err != nil {
+				return usagef("user add: --email: %v", strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
+			}
+			addr = a
+		} else if *verified {
+			return usagef("user add: --email-verified needs --email")
+		}
 		st, svc, err := userService(c, *dbURL)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		if addr != "" {
+			if _, err := st.UserEmailByAddress(c.ctx, addr); err == nil {
+				return fmt.Errorf("user add: the address %s belongs to another user", displayText(addr))
+			}
+		}
 		pw, err := readPassword(c, *pwStdin, true)
 		if err != nil {
 			return err
@@ -71,6 +88,16 @@ func userAddFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 		u, err := svc.CreateUser(c.ctx, args[0], pw, roles)
 		if err != nil {
 			return userErr(args[0], err)
+		}
+		if addr != "" {
+			e := jwtgate.UserEmail{UserID: u.ID, Address: addr}
+			if *verified {
+				now := time.Now()
+				e.VerifiedAt = &now
+			}
+			if err := st.SetUserEmail(c.ctx, e); err != nil {
+				return fmt.Errorf("user add: created %s, but its email was not set: %w", displayName(u.Name), err)
+			}
 		}
 		fmt.Fprintf(c.stdout, "created user %q (id %d)\n", u.Name, u.ID)
 		return nil
