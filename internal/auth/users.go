@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jwtgate/jwtgate"
 )
@@ -102,9 +103,11 @@ func (s *Service) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 	return users, nil
 }
 
-// SetRoles replaces the named user's roles. Their live access tokens keep
-// the old roles until they expire or refresh (at most the access TTL):
-// end the user's sessions too for an immediate change.
+// SetRoles replaces the named user's roles. When the user loses a role,
+// every one of their sessions is revoked, on every instance through the
+// revocation feed: their access tokens still carry the old roles, and a
+// demoted admin must not keep admin powers until those expire. Gaining
+// roles revokes nothing; the next refresh or login carries them.
 func (s *Service) SetRoles(ctx context.Context, name string, roles []string) error {
 	if err := jwtgate.ValidateRoles(roles); err != nil {
 		return err
@@ -116,6 +119,12 @@ func (s *Service) SetRoles(ctx context.Context, name string, roles []string) err
 	if err := s.store.SetRoles(ctx, u.ID, roles, s.o.Now()); err != nil {
 		return fmt.Errorf("auth: set roles of %q: %w", name, err)
 	}
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: rolesText(roles)})
+	detail := rolesText(roles)
+	if lost := slices.ContainsFunc(u.Roles, func(r string) bool { return !slices.Contains(roles, r) }); lost {
+		n, err := s.revokeAll(ctx, u.ID, "")
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: detail + "; " + sessionsText(n) + " revoked"})
+		return err
+	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventRolesChanged, UserID: u.ID, Name: u.Name, Detail: detail})
 	return nil
 }

@@ -38,6 +38,8 @@ func TestAdminUsers(t *testing.T) {
 		{"enable", "POST", "/admin/users/alice/enable", ``, 204, true},
 		{"reset password", "POST", "/admin/users/alice/password", `{"password":"reset-pass-1"}`, 204, true},
 		{"reset password short", "POST", "/admin/users/alice/password", `{"password":"x"}`, 400, false},
+		{"reset own password", "POST", "/admin/users/admin/password", `{"password":"no-current-needed"}`, 409, false},
+		{"reset own password other case", "POST", "/admin/users/Admin/password", `{"password":"no-current-needed"}`, 409, false},
 		{"delete", "DELETE", "/admin/users/carol", ``, 204, true},
 		{"delete again", "DELETE", "/admin/users/carol", ``, 404, false},
 	}
@@ -62,6 +64,12 @@ func TestAdminUsers(t *testing.T) {
 		t.Errorf("alice's token after disable = %d, want 401", r.code)
 	}
 	f.loginFull(t, "alice", "reset-pass-1")
+	// The refused self-reset left the admin's password as it was, and
+	// pointed to the route that asks for the current one.
+	f.loginFull(t, "admin", "admin-pass")
+	if r := f.do(bearer("POST", "/admin/users/admin/password", admin, `{"password":"no-current-needed"}`)); r.json(t)["error"] != "self" || !strings.Contains(string(r.body), "/user/password") {
+		t.Errorf("POST /admin/users/admin/password = %d %s, want error self pointing to /user/password", r.code, r.body)
+	}
 	events, _ := f.svc.Audit(context.Background(), jwtgate.AuditFilter{Type: jwtgate.EventUserDisabled})
 	if len(events) != 1 || events[0].ActorID == 0 || events[0].Name != "alice" {
 		t.Errorf("disable audit = %+v, want alice with the admin as actor", events)
@@ -84,7 +92,7 @@ func TestAdminUsers(t *testing.T) {
 func TestAdminRolesAndSessions(t *testing.T) {
 	f := newFixture(t, Options{})
 	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
-	f.loginFull(t, "alice", "alice-pass")
+	first := f.loginFull(t, "alice", "alice-pass")["token"].(string)
 	for _, tt := range []struct {
 		path, body string
 		want       int
@@ -101,6 +109,11 @@ func TestAdminRolesAndSessions(t *testing.T) {
 			t.Errorf("PUT %s %s = %d %s, want %d", tt.path, tt.body, r.code, r.body, tt.want)
 		}
 	}
+	// Losing roles (the second row) ended alice's session; gaining them
+	// (the first) did not.
+	if r := f.do(bearer("GET", "/user", first, "")); r.code != 401 {
+		t.Errorf("alice's token from before losing her roles = %d, want 401", r.code)
+	}
 	f.do(bearer("PUT", "/admin/users/alice/roles", admin, `{"roles":["ops"]}`))
 	tok := f.loginFull(t, "alice", "alice-pass")["token"].(string)
 	claims, _ := f.svc.Verify(tok)
@@ -108,8 +121,8 @@ func TestAdminRolesAndSessions(t *testing.T) {
 		t.Errorf("roles in a new token = %v, want [ops]", claims.Roles)
 	}
 	r := f.do(bearer("GET", "/admin/users/alice/sessions", admin, ""))
-	if r.code != 200 || strings.Count(string(r.body), `"id"`) != 2 {
-		t.Errorf("GET /admin/users/alice/sessions = %d %s, want 2 sessions", r.code, r.body)
+	if r.code != 200 || strings.Count(string(r.body), `"id"`) != 1 {
+		t.Errorf("GET /admin/users/alice/sessions = %d %s, want 1 session", r.code, r.body)
 	}
 	if r := f.do(bearer("GET", "/admin/users/nobody/sessions", admin, "")); r.code != 404 {
 		t.Errorf("sessions of an unknown user = %d, want 404", r.code)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -99,64 +98,118 @@ func handleCreateUser(logger *slog.Logger, svc *auth.Service) http.Handler {
 	})
 }
 
-// handleUserAction runs one action on the user named in the path and
-// answers 204. Admins may not disable or delete themselves: the last admin
-// locking themselves out would need the CLI to recover.
-func handleUserAction(logger *slog.Logger, svc *auth.Service, action string) http.Handler {
+// isSelf reports whether the user named in the path is the caller, compared
+// as the store compares names.
+func isSelf(r *http.Request) bool {
+	self := ClaimsFrom(r.Context())
+	return self != nil && jwtgate.NameKey(r.PathValue("name")) == jwtgate.NameKey(self.Name)
+}
+
+// refuseSelf answers 409 "self" with msg. Admins may not disable, delete
+// or demote themselves: the last admin locking themselves out would need
+// the CLI to recover.
+func refuseSelf(w http.ResponseWriter, msg string) {
+	writeError(w, http.StatusConflict, "self", msg)
+}
+
+// answerChange answers 204 for a change that succeeded, else the error.
+func answerChange(w http.ResponseWriter, logger *slog.Logger, err error) {
+	if err != nil {
+		writeServiceError(w, logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleDisableUser disables the user named in the path, ending every one
+// of their sessions: 204, 404 if unknown, 409 "self" for oneself.
+func handleDisableUser(logger *slog.Logger, svc *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
-		self := ClaimsFrom(r.Context())
-		if (action == "disable" || action == "delete") && jwtgate.NameKey(name) == jwtgate.NameKey(self.Name) {
-			writeError(w, http.StatusConflict, "self", "you cannot "+action+" your own account")
+		if isSelf(r) {
+			refuseSelf(w, "you cannot disable your own account")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		var err error
-		switch action {
-		case "disable", "enable":
-			err = svc.SetDisabled(ctx, name, action == "disable")
-		case "delete":
-			err = svc.DeleteUser(ctx, name)
-		case "roles":
-			var req struct {
-				Roles *[]string `json:"roles"`
-			}
-			if rerr := decodeJSON(r, &req); rerr != nil {
-				rerr.write(w)
-				return
-			}
-			if req.Roles == nil {
-				writeError(w, http.StatusBadRequest, "invalid_request", `field "roles" is required (an array, [] for none)`)
-				return
-			}
-			// Taking admin from yourself could leave no admin at all.
-			if jwtgate.NameKey(name) == jwtgate.NameKey(self.Name) && !slices.Contains(*req.Roles, jwtgate.RoleAdmin) {
-				writeError(w, http.StatusConflict, "self", "you cannot remove your own admin role")
-				return
-			}
-			err = svc.SetRoles(ctx, name, *req.Roles)
-		case "password":
-			var req struct {
-				Password *string `json:"password"`
-			}
-			if rerr := decodeJSON(r, &req); rerr != nil {
-				rerr.write(w)
-				return
-			}
-			if req.Password == nil {
-				writeError(w, http.StatusBadRequest, "invalid_request", `field "password" is required`)
-				return
-			}
-			err = svc.SetPassword(ctx, name, *req.Password)
-		default:
-			err = errors.New("server: unknown user action " + action)
-		}
-		if err != nil {
-			writeServiceError(w, logger, err)
+		answerChange(w, logger, svc.SetDisabled(ctx, r.PathValue("name"), true))
+	})
+}
+
+// handleEnableUser enables the user named in the path: 204, 404 if unknown.
+func handleEnableUser(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		answerChange(w, logger, svc.SetDisabled(ctx, r.PathValue("name"), false))
+	})
+}
+
+// handleDeleteUser deletes the user named in the path: 204, 404 if
+// unknown, 409 "self" for oneself.
+func handleDeleteUser(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isSelf(r) {
+			refuseSelf(w, "you cannot delete your own account")
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		answerChange(w, logger, svc.DeleteUser(ctx, r.PathValue("name")))
+	})
+}
+
+// handleSetUserRoles replaces the roles of the user named in the path
+// ({"roles": [...]}, [] for none); losing a role ends the user's sessions
+// (see auth.Service.SetRoles). 409 "self" when admins would take the admin
+// role from themselves, which could leave no admin at all.
+func handleSetUserRoles(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Roles *[]string `json:"roles"`
+		}
+		if rerr := decodeJSON(r, &req); rerr != nil {
+			rerr.write(w)
+			return
+		}
+		if req.Roles == nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", `field "roles" is required (an array, [] for none)`)
+			return
+		}
+		if isSelf(r) && !slices.Contains(*req.Roles, jwtgate.RoleAdmin) {
+			refuseSelf(w, "you cannot remove your own admin role")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		answerChange(w, logger, svc.SetRoles(ctx, r.PathValue("name"), *req.Roles))
+	})
+}
+
+// handleSetUserPassword resets the password of the user named in the path
+// ({"password": ...}) and ends their sessions. Admins get 409 "self" for
+// their own account: a reset needs no current password, so a stolen admin
+// session could otherwise take the account over; POST /user/password asks
+// for the current one.
+func handleSetUserPassword(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isSelf(r) {
+			refuseSelf(w, "you cannot reset your own password here; change it with POST /user/password, which asks for the current one")
+			return
+		}
+		var req struct {
+			Password *string `json:"password"`
+		}
+		if rerr := decodeJSON(r, &req); rerr != nil {
+			rerr.write(w)
+			return
+		}
+		if req.Password == nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", `field "password" is required`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		answerChange(w, logger, svc.SetPassword(ctx, r.PathValue("name"), *req.Password))
 	})
 }
 
