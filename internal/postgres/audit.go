@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // maxAuditPage caps one read of the audit log.
@@ -30,7 +31,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *jwtgate.AuditEvent) error {
 // auditArgs is e as the values of the columns at, type, user_id, actor_id,
 // name, ip, user_agent, detail, in that order, with the free text cleaned.
 func auditArgs(e *jwtgate.AuditEvent) []any {
-	return []any{millis(e.At), clean(e.Type), e.UserID, e.ActorID, clean(e.Name), clean(e.IP), clean(e.UserAgent), clean(e.Detail)}
+	return []any{sqlrow.Millis(e.At), clean(e.Type), e.UserID, e.ActorID, clean(e.Name), clean(e.IP), clean(e.UserAgent), clean(e.Detail)}
 }
 
 // Audit returns events matching f, newest first, at most maxAuditPage.
@@ -75,7 +76,7 @@ func (db *DB) Audit(ctx context.Context, f jwtgate.AuditFilter) ([]jwtgate.Audit
 		var e jwtgate.AuditEvent
 		var at int64
 		err := row.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.ActorID, &e.Name, &e.IP, &e.UserAgent, &e.Detail)
-		e.At = fromMillis(at)
+		e.At = sqlrow.Time(at)
 		return e, err
 	})
 	if err != nil {

@@ -21,7 +21,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -172,35 +171,6 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
-}
-
-// Times are stored as BIGINT unix milliseconds UTC, exactly as in SQLite:
-// they sort and compare as numbers, and the zero time and year 9999 both
-// fit. Sub-millisecond precision is dropped.
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func nullMillis(t *time.Time) *int64 {
-	if t == nil {
-		return nil
-	}
-	ms := t.UnixMilli()
-	return &ms
-}
-
-func fromNullMillis(ms *int64) *time.Time {
-	if ms == nil {
-		return nil
-	}
-	t := fromMillis(*ms)
-	return &t
-}
-
-// scanner is the Scan shared by pgx.Row and pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
 }
 
 // SQLSTATE codes the store acts on. The code is PostgreSQL's stable

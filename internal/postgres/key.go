@@ -7,14 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
-
-// keyColumns is the column list scanKey reads, in its order.
-const keyColumns = `kid, alg, private_key, public_key, created_at, activates_at, retires_at`
-
-// keyOrder is newest first; kid (COLLATE "C", byte order as in SQLite)
-// breaks ties so the order is stable.
-const keyOrder = `ORDER BY created_at DESC, kid`
 
 // EnsureKey inserts k unless a key with k.Alg exists, and returns the newest
 // key of that algorithm: k if it was inserted, else the one already there.
@@ -39,12 +33,12 @@ func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, erro
 			INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
 			SELECT $1, $2, $3, $4, $5, $6, $7
 			WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = $2)`,
-			k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt), nullMillis(k.RetiresAt))
+			k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt), sqlrow.NullMillis(k.RetiresAt))
 		if err != nil {
 			return err
 		}
-		got, err = scanKey(tx.QueryRow(ctx,
-			`SELECT `+keyColumns+` FROM signing_keys WHERE alg = $1 `+keyOrder+` LIMIT 1`, k.Alg))
+		got, err = sqlrow.ScanKey(tx.QueryRow(ctx,
+			`SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE alg = $1 `+sqlrow.KeyOrder+` LIMIT 1`, k.Alg))
 		return err
 	})
 	switch {
@@ -60,12 +54,12 @@ func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, erro
 
 // Keys returns every stored key, newest (by creation time) first.
 func (db *DB) Keys(ctx context.Context) ([]jwtgate.Key, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys `+keyOrder)
+	rows, err := db.pool.Query(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys `+sqlrow.KeyOrder)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: keys: %w", err)
 	}
 	keys, err := collect(rows, func(row pgx.CollectableRow) (jwtgate.Key, error) {
-		k, err := scanKey(row)
+		k, err := sqlrow.ScanKey(row)
 		if err != nil {
 			return jwtgate.Key{}, err
 		}
@@ -75,22 +69,6 @@ func (db *DB) Keys(ctx context.Context) ([]jwtgate.Key, error) {
 		return nil, fmt.Errorf("postgres: keys: %w", err)
 	}
 	return keys, nil
-}
-
-// scanKey reads the columns of keyColumns.
-func scanKey(s scanner) (*jwtgate.Key, error) {
-	var (
-		k                  jwtgate.Key
-		created, activates int64
-		retires            *int64
-	)
-	if err := s.Scan(&k.ID, &k.Alg, &k.Private, &k.Public, &created, &activates, &retires); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMillis(created)
-	k.ActivatesAt = fromMillis(activates)
-	k.RetiresAt = fromNullMillis(retires)
-	return &k, nil
 }
 
 // RotateKey inserts k and retires every unretired key at k.ActivatesAt, in
@@ -107,16 +85,16 @@ func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter 
 		}
 		var newer bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE created_at > $1)`,
-			millis(unlessCreatedAfter)).Scan(&newer); err != nil || newer {
+			sqlrow.Millis(unlessCreatedAfter)).Scan(&newer); err != nil || newer {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET retires_at = $1 WHERE retires_at IS NULL`, millis(k.ActivatesAt)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET retires_at = $1 WHERE retires_at IS NULL`, sqlrow.Millis(k.ActivatesAt)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt), nullMillis(k.RetiresAt)); err != nil {
+			k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt), sqlrow.NullMillis(k.RetiresAt)); err != nil {
 			return err
 		}
 		inserted = true
@@ -136,7 +114,7 @@ func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter 
 // DeleteKeysRetiredBefore removes keys retired before t and reports how
 // many.
 func (db *DB) DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < $1`, millis(t))
+	tag, err := db.pool.Exec(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < $1`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete retired keys: %w", err)
 	}
@@ -155,7 +133,7 @@ func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at ti
 	var got []byte
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
-			name, value, millis(at)); err != nil {
+			name, value, sqlrow.Millis(at)); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&got)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // The feed's order.
@@ -56,12 +57,12 @@ func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, u
 			rows, err = tx.Query(ctx, `
 				UPDATE sessions SET revoked_at = $1
 				WHERE id = $2 AND ($3::bigint = 0 OR user_id = $3) AND revoked_at IS NULL
-				RETURNING id`, millis(at), f.ID, f.UserID)
+				RETURNING id`, sqlrow.Millis(at), f.ID, f.UserID)
 		} else {
 			rows, err = tx.Query(ctx, `
 				UPDATE sessions SET revoked_at = $1
 				WHERE user_id = $2 AND id IS DISTINCT FROM $3 AND revoked_at IS NULL
-				RETURNING id`, millis(at), f.UserID, except)
+				RETURNING id`, sqlrow.Millis(at), f.UserID, except)
 		}
 		if err != nil {
 			return err
@@ -108,7 +109,7 @@ func appendFeed(ctx context.Context, tx pgx.Tx, insert string, ids []string, unt
 	if err := lockTable(ctx, tx, "revocations"); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, insert, ids, millis(until))
+	_, err := tx.Exec(ctx, insert, ids, sqlrow.Millis(until))
 	return err
 }
 
@@ -121,7 +122,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 	}
 	rows, err := db.pool.Query(ctx, `
 		SELECT seq, coalesce(session_id, ''), coalesce(token_id, ''), expires_at FROM revocations
-		WHERE seq > $1 AND expires_at > $2 ORDER BY seq LIMIT $3`, since, millis(now), lim)
+		WHERE seq > $1 AND expires_at > $2 ORDER BY seq LIMIT $3`, since, sqlrow.Millis(now), lim)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: revocations: %w", err)
 	}
@@ -129,7 +130,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 		var r jwtgate.Revocation
 		var exp int64
 		err := row.Scan(&r.Seq, &r.SessionID, &r.TokenID, &exp)
-		r.ExpiresAt = fromMillis(exp)
+		r.ExpiresAt = sqlrow.Time(exp)
 		return r, err
 	})
 	if err != nil {
@@ -141,7 +142,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 // PruneRevocations deletes entries that expired before t and reports how
 // many. Deleting needs no lock: it cannot make a follower skip an entry.
 func (db *DB) PruneRevocations(ctx context.Context, t time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM revocations WHERE expires_at < $1`, millis(t))
+	tag, err := db.pool.Exec(ctx, `DELETE FROM revocations WHERE expires_at < $1`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: prune revocations: %w", err)
 	}

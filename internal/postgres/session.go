@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // CreateSession inserts s. It returns an error wrapping jwtgate.ErrNotFound
@@ -23,7 +24,7 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
+		s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
 		clean(s.IP), clean(s.UserAgent))
 	switch {
 	case isForeignKeyViolation(err):
@@ -74,8 +75,8 @@ func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.
 	if lastUsed.IsZero() {
 		lastUsed = s.CreatedAt
 	}
-	args := []any{s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
-		clean(s.IP), clean(s.UserAgent), rt.Hash, millis(rt.CreatedAt), nullMillis(rt.SpentAt)}
+	args := []any{s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
+		clean(s.IP), clean(s.UserAgent), rt.Hash, sqlrow.Millis(rt.CreatedAt), sqlrow.NullMillis(rt.SpentAt)}
 	var err error
 	if ev == nil {
 		_, err = db.pool.Exec(ctx, startSession, args...)
@@ -95,16 +96,13 @@ func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.
 	return nil
 }
 
-// sessionColumns is the column list scanSession reads, in its order.
-const sessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent`
-
 // SessionByID finds a session. It returns an error wrapping
 // jwtgate.ErrNotFound if there is none.
 func (db *DB) SessionByID(ctx context.Context, id string) (*jwtgate.Session, error) {
 	if !storable(id) {
 		return nil, fmt.Errorf("postgres: session %q: %w", id, jwtgate.ErrNotFound)
 	}
-	s, err := scanSession(db.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id))
+	s, err := sqlrow.ScanSession(db.pool.QueryRow(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: session %s: %w", id, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -116,13 +114,13 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*jwtgate.Session, err
 // SessionsByUser returns the user's sessions, newest first (by id among
 // sessions created in the same millisecond).
 func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Session, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := db.pool.Query(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE user_id = $1 ORDER BY created_at DESC, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: sessions of user %d: %w", userID, err)
 	}
 	out, err := collect(rows, func(row pgx.CollectableRow) (jwtgate.Session, error) {
-		s, err := scanSession(row)
+		s, err := sqlrow.ScanSession(row)
 		if err != nil {
 			return jwtgate.Session{}, err
 		}
@@ -134,22 +132,6 @@ func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Sessi
 	return out, nil
 }
 
-func scanSession(sc scanner) (*jwtgate.Session, error) {
-	var (
-		s                          jwtgate.Session
-		created, expires, lastUsed int64
-		revoked                    *int64
-	)
-	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &lastUsed, &revoked, &s.IP, &s.UserAgent); err != nil {
-		return nil, err
-	}
-	s.CreatedAt = fromMillis(created)
-	s.ExpiresAt = fromMillis(expires)
-	s.LastUsedAt = fromMillis(lastUsed)
-	s.RevokedAt = fromNullMillis(revoked)
-	return &s, nil
-}
-
 // CreateRefreshToken inserts rt. It returns an error wrapping
 // jwtgate.ErrNotFound if its session does not exist, and one wrapping
 // jwtgate.ErrConflict if a token with its hash does.
@@ -159,7 +141,7 @@ func (db *DB) CreateRefreshToken(ctx context.Context, rt *jwtgate.RefreshToken) 
 	}
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at) VALUES ($1, $2, $3, $4)`,
-		rt.Hash, rt.SessionID, millis(rt.CreatedAt), nullMillis(rt.SpentAt))
+		rt.Hash, rt.SessionID, sqlrow.Millis(rt.CreatedAt), sqlrow.NullMillis(rt.SpentAt))
 	return refreshTokenError(err, rt.SessionID)
 }
 
@@ -190,8 +172,8 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*jwtgate.Ref
 	} else if err != nil {
 		return nil, fmt.Errorf("postgres: refresh token: %w", err)
 	}
-	rt.CreatedAt = fromMillis(created)
-	rt.SpentAt = fromNullMillis(spent)
+	rt.CreatedAt = sqlrow.Time(created)
+	rt.SpentAt = sqlrow.NullTime(spent)
 	return &rt, nil
 }
 
@@ -236,7 +218,7 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 	}
 	var won, exists bool
 	err := db.pool.QueryRow(ctx, spendRefreshToken,
-		millis(at), hash, next.Hash, next.SessionID, millis(next.CreatedAt), nullMillis(next.SpentAt)).
+		sqlrow.Millis(at), hash, next.Hash, next.SessionID, sqlrow.Millis(next.CreatedAt), sqlrow.NullMillis(next.SpentAt)).
 		Scan(&won, &exists)
 	if isForeignKeyViolation(err) || isUniqueViolation(err) {
 		return false, refreshTokenError(err, next.SessionID)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // CreateUser inserts u and sets u.ID. It returns an error wrapping
@@ -17,7 +17,7 @@ import (
 // and one wrapping jwtgate.ErrInvalid if a field is not storable text
 // (invalid UTF-8 or NUL, which SQLite would keep and PostgreSQL refuses).
 func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
-	roles, err := joinRoles(u.Roles)
+	roles, err := sqlrow.JoinRoles(u.Roles)
 	if err != nil {
 		return fmt.Errorf("postgres: create user %q: %w", u.Name, err)
 	}
@@ -27,7 +27,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		RETURNING id`,
 		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, u.Disabled,
-		millis(u.CreatedAt), millis(u.UpdatedAt)).Scan(&id)
+		sqlrow.Millis(u.CreatedAt), sqlrow.Millis(u.UpdatedAt)).Scan(&id)
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("postgres: create user %q: %w", u.Name, jwtgate.ErrConflict)
@@ -56,7 +56,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
 // not take the lock and need not: a CreateUser racing this one is as if it
 // ran just after (or, if the names collide, just before: see below).
 func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error) {
-	roles, err := joinRoles(u.Roles)
+	roles, err := sqlrow.JoinRoles(u.Roles)
 	if err != nil {
 		return false, fmt.Errorf("postgres: create first user %q: %w", u.Name, err)
 	}
@@ -71,7 +71,7 @@ func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error
 			WHERE NOT EXISTS (SELECT 1 FROM users)
 			RETURNING id`,
 			u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, u.Disabled,
-			millis(u.CreatedAt), millis(u.UpdatedAt)).Scan(&id)
+			sqlrow.Millis(u.CreatedAt), sqlrow.Millis(u.UpdatedAt)).Scan(&id)
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -89,9 +89,6 @@ func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error
 	return true, nil
 }
 
-// userColumns is the column list scanUser reads, in its order.
-const userColumns = `id, name, password_hash, roles, disabled, created_at, updated_at`
-
 // UserByName finds a user by name, compared by jwtgate.NameKey. It returns
 // an error wrapping jwtgate.ErrNotFound if there is none.
 func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error) {
@@ -99,7 +96,7 @@ func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error
 	if !storable(key) {
 		return nil, fmt.Errorf("postgres: user %q: %w", name, jwtgate.ErrNotFound)
 	}
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = $1`, key))
+	u, err := sqlrow.ScanUser(db.pool.QueryRow(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE name_key = $1`, key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: user %q: %w", name, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -111,7 +108,7 @@ func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error
 // UserByID finds a user by id. It returns an error wrapping
 // jwtgate.ErrNotFound if there is none.
 func (db *DB) UserByID(ctx context.Context, id int64) (*jwtgate.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := sqlrow.ScanUser(db.pool.QueryRow(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: user %d: %w", id, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -122,12 +119,12 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*jwtgate.User, error) {
 
 // ListUsers returns all users ordered by id.
 func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+sqlrow.UserColumns+` FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}
 	users, err := collect(rows, func(row pgx.CollectableRow) (jwtgate.User, error) {
-		u, err := scanUser(row)
+		u, err := sqlrow.ScanUser(row)
 		if err != nil {
 			return jwtgate.User{}, err
 		}
@@ -144,7 +141,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 // no such user.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
 	tag, err := db.pool.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`,
-		hash, millis(at), id)
+		hash, sqlrow.Millis(at), id)
 	if isUnstorable(err) {
 		// The hash is never part of an error: errors end up in logs.
 		return fmt.Errorf("postgres: set password of user %d: %w: the hash cannot be stored (invalid UTF-8 or NUL)", id, jwtgate.ErrInvalid)
@@ -157,7 +154,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at tim
 // user.
 func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error {
 	tag, err := db.pool.Exec(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`,
-		disabled, millis(at), id)
+		disabled, sqlrow.Millis(at), id)
 	return oneRow(tag, err, "set disabled of user %d", id)
 }
 
@@ -183,44 +180,6 @@ func oneRow(tag pgconn.CommandTag, err error, format string, args ...any) error 
 	return nil
 }
 
-// scanUser reads the columns of userColumns.
-func scanUser(s scanner) (*jwtgate.User, error) {
-	var (
-		u                jwtgate.User
-		roles            string
-		created, updated int64
-	)
-	if err := s.Scan(&u.ID, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
-		return nil, err
-	}
-	u.Roles = splitRoles(roles)
-	u.CreatedAt = fromMillis(created)
-	u.UpdatedAt = fromMillis(updated)
-	return &u, nil
-}
-
-// joinRoles encodes roles as one comma-separated column, as the SQLite
-// store does (a text[] would do too, but one encoding for both stores keeps
-// a dump of one readable as the other). It refuses what the encoding cannot
-// hold, an empty role or one with a comma, which would come back as
-// something else.
-func joinRoles(roles []string) (string, error) {
-	for _, r := range roles {
-		if r == "" || strings.Contains(r, ",") {
-			return "", fmt.Errorf("%w: role %q cannot be stored", jwtgate.ErrInvalid, r)
-		}
-	}
-	return strings.Join(roles, ","), nil
-}
-
-// splitRoles decodes joinRoles' output; no roles is nil, not []string{""}.
-func splitRoles(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 // HasUsers reports whether any user exists.
 func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 	var has bool
@@ -233,10 +192,10 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 // SetRoles replaces the user's roles. It returns an error wrapping
 // jwtgate.ErrNotFound if there is no such user.
 func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error {
-	joined, err := joinRoles(roles)
+	joined, err := sqlrow.JoinRoles(roles)
 	if err != nil {
 		return fmt.Errorf("postgres: set roles of user %d: %w", id, err)
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`, joined, millis(at), id)
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`, joined, sqlrow.Millis(at), id)
 	return oneRow(tag, err, "set roles of user %d", id)
 }

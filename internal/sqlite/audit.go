@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // maxAuditPage caps one read of the audit log.
@@ -38,7 +39,7 @@ func insertAudit(ctx context.Context, q querier, e *jwtgate.AuditEvent) error {
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		millis(e.At), e.Type, e.UserID, e.ActorID, e.Name, e.IP, e.UserAgent, e.Detail).Scan(&e.ID)
+		sqlrow.Millis(e.At), e.Type, e.UserID, e.ActorID, e.Name, e.IP, e.UserAgent, e.Detail).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit event %s: %w", e.Type, err)
 	}
@@ -67,7 +68,7 @@ func (db *DB) Audit(ctx context.Context, f jwtgate.AuditFilter) ([]jwtgate.Audit
 		if err := rows.Scan(&e.ID, &at, &e.Type, &e.UserID, &e.ActorID, &e.Name, &e.IP, &e.UserAgent, &e.Detail); err != nil {
 			return nil, fmt.Errorf("sqlite: audit: %w", err)
 		}
-		e.At = fromMillis(at)
+		e.At = sqlrow.Time(at)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/pressly/goose/v3"
@@ -185,29 +184,6 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("sqlite: integrity check %s: %s", db.path, strings.Join(problems, "; "))
-}
-
-// Times are stored as INTEGER unix milliseconds UTC: they sort and compare
-// as numbers, and map to PostgreSQL BIGINT unchanged. Sub-millisecond
-// precision is dropped.
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func nullMillis(t *time.Time) sql.NullInt64 {
-	if t == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
-
-func fromNullMillis(n sql.NullInt64) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := fromMillis(n.Int64)
-	return &t
 }
 
 // boolInt maps a Go bool to the 0 or 1 an INTEGER column holds.

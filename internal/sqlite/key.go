@@ -2,18 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
-
-// keyColumns is the column list scanKey reads, in its order.
-const keyColumns = `kid, alg, private_key, public_key, created_at, activates_at, retires_at`
-
-// keyOrder is newest first; kid breaks ties so the order is stable.
-const keyOrder = `ORDER BY created_at DESC, kid`
 
 // EnsureKey inserts k unless a key with k.Alg exists, and returns the newest
 // key of that algorithm: k if it was inserted, else the one already there.
@@ -33,16 +27,16 @@ func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, erro
 		INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
 		SELECT ?, ?, ?, ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ?)`,
-		k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt),
-		nullMillis(k.RetiresAt), k.Alg)
+		k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt),
+		sqlrow.NullMillis(k.RetiresAt), k.Alg)
 	if isUniqueViolation(err) {
 		return nil, fmt.Errorf("sqlite: ensure %s key %s: %w", k.Alg, k.ID, jwtgate.ErrConflict)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
 	}
 
-	got, err := scanKey(tx.QueryRowContext(ctx,
-		`SELECT `+keyColumns+` FROM signing_keys WHERE alg = ? `+keyOrder+` LIMIT 1`, k.Alg))
+	got, err := sqlrow.ScanKey(tx.QueryRowContext(ctx,
+		`SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE alg = ? `+sqlrow.KeyOrder+` LIMIT 1`, k.Alg))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ensure %s key: %w", k.Alg, err)
 	}
@@ -54,14 +48,14 @@ func (db *DB) EnsureKey(ctx context.Context, k *jwtgate.Key) (*jwtgate.Key, erro
 
 // Keys returns every stored key, newest (by creation time) first.
 func (db *DB) Keys(ctx context.Context) ([]jwtgate.Key, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys `+keyOrder)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys `+sqlrow.KeyOrder)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: keys: %w", err)
 	}
 	defer rows.Close()
 	var keys []jwtgate.Key
 	for rows.Next() {
-		k, err := scanKey(rows)
+		k, err := sqlrow.ScanKey(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: keys: %w", err)
 		}
@@ -71,22 +65,6 @@ func (db *DB) Keys(ctx context.Context) ([]jwtgate.Key, error) {
 		return nil, fmt.Errorf("sqlite: keys: %w", err)
 	}
 	return keys, nil
-}
-
-// scanKey reads the columns of keyColumns.
-func scanKey(s scanner) (*jwtgate.Key, error) {
-	var (
-		k                  jwtgate.Key
-		created, activates int64
-		retires            sql.NullInt64
-	)
-	if err := s.Scan(&k.ID, &k.Alg, &k.Private, &k.Public, &created, &activates, &retires); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMillis(created)
-	k.ActivatesAt = fromMillis(activates)
-	k.RetiresAt = fromNullMillis(retires)
-	return &k, nil
 }
 
 // RotateKey inserts k and retires every unretired key at k.ActivatesAt, in
@@ -99,19 +77,19 @@ func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter 
 	}
 	defer tx.Rollback()
 	var newer int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM signing_keys WHERE created_at > ?`, millis(unlessCreatedAfter)).Scan(&newer); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM signing_keys WHERE created_at > ?`, sqlrow.Millis(unlessCreatedAfter)).Scan(&newer); err != nil {
 		return false, fmt.Errorf("sqlite: rotate key: %w", err)
 	}
 	if newer > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL`, millis(k.ActivatesAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retires_at = ? WHERE retires_at IS NULL`, sqlrow.Millis(k.ActivatesAt)); err != nil {
 		return false, fmt.Errorf("sqlite: rotate key: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Alg, k.Private, k.Public, millis(k.CreatedAt), millis(k.ActivatesAt), nullMillis(k.RetiresAt))
+		k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt), sqlrow.NullMillis(k.RetiresAt))
 	if isUniqueViolation(err) {
 		return false, fmt.Errorf("sqlite: rotate key %s: %w", k.ID, jwtgate.ErrConflict)
 	} else if err != nil {
@@ -125,7 +103,7 @@ func (db *DB) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter 
 
 // DeleteKeysRetiredBefore removes keys retired before t.
 func (db *DB) DeleteKeysRetiredBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?`, millis(t))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM signing_keys WHERE retires_at IS NOT NULL AND retires_at < ?`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete retired keys: %w", err)
 	}
@@ -142,7 +120,7 @@ func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at ti
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-		name, value, millis(at)); err != nil {
+		name, value, sqlrow.Millis(at)); err != nil {
 		return nil, fmt.Errorf("sqlite: ensure secret %s: %w", name, err)
 	}
 	var got []byte

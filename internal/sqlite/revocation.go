@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // RevokeSessions revokes every live session f selects and appends one feed
@@ -25,12 +26,12 @@ func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, u
 		rows, err = tx.QueryContext(ctx, `
 			UPDATE sessions SET revoked_at = ?
 			WHERE id = ? AND (? = 0 OR user_id = ?) AND revoked_at IS NULL
-			RETURNING id`, millis(at), f.ID, f.UserID, f.UserID)
+			RETURNING id`, sqlrow.Millis(at), f.ID, f.UserID, f.UserID)
 	} else {
 		rows, err = tx.QueryContext(ctx, `
 			UPDATE sessions SET revoked_at = ?
 			WHERE user_id = ? AND id <> ? AND revoked_at IS NULL
-			RETURNING id`, millis(at), f.UserID, f.ExceptID)
+			RETURNING id`, sqlrow.Millis(at), f.UserID, f.ExceptID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: revoke sessions: %w", err)
@@ -49,7 +50,7 @@ func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, u
 		return nil, fmt.Errorf("sqlite: revoke sessions: %w", err)
 	}
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO revocations (session_id, expires_at) VALUES (?, ?)`, id, millis(until)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revocations (session_id, expires_at) VALUES (?, ?)`, id, sqlrow.Millis(until)); err != nil {
 			return nil, fmt.Errorf("sqlite: revoke sessions: %w", err)
 		}
 	}
@@ -61,7 +62,7 @@ func (db *DB) RevokeSessions(ctx context.Context, f jwtgate.SessionFilter, at, u
 
 // RevokeToken appends a feed entry for one access token.
 func (db *DB) RevokeToken(ctx context.Context, jti string, until time.Time) error {
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO revocations (token_id, expires_at) VALUES (?, ?)`, jti, millis(until)); err != nil {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO revocations (token_id, expires_at) VALUES (?, ?)`, jti, sqlrow.Millis(until)); err != nil {
 		return fmt.Errorf("sqlite: revoke token: %w", err)
 	}
 	return nil
@@ -71,7 +72,7 @@ func (db *DB) RevokeToken(ctx context.Context, jti string, until time.Time) erro
 func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit int) ([]jwtgate.Revocation, error) {
 	rows, err := db.db.QueryContext(ctx, `
 		SELECT seq, coalesce(session_id, ''), coalesce(token_id, ''), expires_at FROM revocations
-		WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`, since, millis(now), limit)
+		WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`, since, sqlrow.Millis(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: revocations: %w", err)
 	}
@@ -83,7 +84,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 		if err := rows.Scan(&r.Seq, &r.SessionID, &r.TokenID, &exp); err != nil {
 			return nil, fmt.Errorf("sqlite: revocations: %w", err)
 		}
-		r.ExpiresAt = fromMillis(exp)
+		r.ExpiresAt = sqlrow.Time(exp)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -94,7 +95,7 @@ func (db *DB) Revocations(ctx context.Context, since int64, now time.Time, limit
 
 // PruneRevocations deletes entries that expired before t.
 func (db *DB) PruneRevocations(ctx context.Context, t time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at < ?`, millis(t))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at < ?`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune revocations: %w", err)
 	}

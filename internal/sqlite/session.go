@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // CreateSession inserts s. It returns an error wrapping jwtgate.ErrNotFound
@@ -52,7 +53,7 @@ func insertSession(ctx context.Context, ex execer, s *jwtgate.Session) error {
 	_, err := ex.ExecContext(ctx, `
 		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, millis(s.CreatedAt), millis(s.ExpiresAt), millis(lastUsed), nullMillis(s.RevokedAt),
+		s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
 		s.IP, s.UserAgent)
 	switch {
 	case isForeignKeyViolation(err):
@@ -65,13 +66,10 @@ func insertSession(ctx context.Context, ex execer, s *jwtgate.Session) error {
 	return nil
 }
 
-// sessionColumns is the column list scanSession reads, in its order.
-const sessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent`
-
 // SessionByID finds a session. It returns an error wrapping
 // jwtgate.ErrNotFound if there is none.
 func (db *DB) SessionByID(ctx context.Context, id string) (*jwtgate.Session, error) {
-	s, err := scanSession(db.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	s, err := sqlrow.ScanSession(db.db.QueryRowContext(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: session %s: %w", id, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -82,7 +80,7 @@ func (db *DB) SessionByID(ctx context.Context, id string) (*jwtgate.Session, err
 
 // SessionsByUser returns the user's sessions, newest first.
 func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Session, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := db.db.QueryContext(ctx, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE user_id = ? ORDER BY created_at DESC, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
@@ -90,7 +88,7 @@ func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Sessi
 	defer rows.Close()
 	var out []jwtgate.Session
 	for rows.Next() {
-		s, err := scanSession(rows)
+		s, err := sqlrow.ScanSession(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
 		}
@@ -100,22 +98,6 @@ func (db *DB) SessionsByUser(ctx context.Context, userID int64) ([]jwtgate.Sessi
 		return nil, fmt.Errorf("sqlite: sessions of user %d: %w", userID, err)
 	}
 	return out, nil
-}
-
-func scanSession(sc scanner) (*jwtgate.Session, error) {
-	var (
-		s                          jwtgate.Session
-		created, expires, lastUsed int64
-		revoked                    sql.NullInt64
-	)
-	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &lastUsed, &revoked, &s.IP, &s.UserAgent); err != nil {
-		return nil, err
-	}
-	s.CreatedAt = fromMillis(created)
-	s.ExpiresAt = fromMillis(expires)
-	s.LastUsedAt = fromMillis(lastUsed)
-	s.RevokedAt = fromNullMillis(revoked)
-	return &s, nil
 }
 
 // CreateRefreshToken inserts rt. It returns an error wrapping
@@ -132,7 +114,7 @@ type execer interface {
 func insertRefreshToken(ctx context.Context, ex execer, rt *jwtgate.RefreshToken) error {
 	_, err := ex.ExecContext(ctx, `
 		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at) VALUES (?, ?, ?, ?)`,
-		rt.Hash, rt.SessionID, millis(rt.CreatedAt), nullMillis(rt.SpentAt))
+		rt.Hash, rt.SessionID, sqlrow.Millis(rt.CreatedAt), sqlrow.NullMillis(rt.SpentAt))
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("sqlite: create refresh token for session %s: %w", rt.SessionID, jwtgate.ErrNotFound)
@@ -149,7 +131,7 @@ func insertRefreshToken(ctx context.Context, ex execer, rt *jwtgate.RefreshToken
 func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*jwtgate.RefreshToken, error) {
 	rt := jwtgate.RefreshToken{Hash: hash}
 	var created int64
-	var spent sql.NullInt64
+	var spent *int64
 	err := db.db.QueryRowContext(ctx, `SELECT session_id, created_at, spent_at FROM refresh_tokens WHERE hash = ?`, hash).
 		Scan(&rt.SessionID, &created, &spent)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -157,8 +139,8 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*jwtgate.Ref
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: refresh token: %w", err)
 	}
-	rt.CreatedAt = fromMillis(created)
-	rt.SpentAt = fromNullMillis(spent)
+	rt.CreatedAt = sqlrow.Time(created)
+	rt.SpentAt = sqlrow.NullTime(spent)
 	return &rt, nil
 }
 
@@ -174,7 +156,7 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 	var sessionID string
 	err = tx.QueryRowContext(ctx, `
 		UPDATE refresh_tokens SET spent_at = ? WHERE hash = ? AND spent_at IS NULL
-		RETURNING session_id`, millis(at), hash).Scan(&sessionID)
+		RETURNING session_id`, sqlrow.Millis(at), hash).Scan(&sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refresh_tokens WHERE hash = ?`, hash).Scan(&n); err != nil {
@@ -190,7 +172,7 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 	if err := insertRefreshToken(ctx, tx, next); err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE id = ?`, millis(at), sessionID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_used_at = ? WHERE id = ?`, sqlrow.Millis(at), sessionID); err != nil {
 		return false, fmt.Errorf("sqlite: spend refresh token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

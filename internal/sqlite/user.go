@@ -5,16 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // CreateUser inserts u and sets u.ID. It returns an error wrapping
 // jwtgate.ErrConflict if the name, compared by jwtgate.NameKey, is taken.
 func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
-	roles, err := joinRoles(u.Roles)
+	roles, err := sqlrow.JoinRoles(u.Roles)
 	if err != nil {
 		return fmt.Errorf("sqlite: create user %q: %w", u.Name, err)
 	}
@@ -22,7 +22,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
 		INSERT INTO users (name, name_key, password_hash, roles, disabled, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, boolInt(u.Disabled),
-		millis(u.CreatedAt), millis(u.UpdatedAt))
+		sqlrow.Millis(u.CreatedAt), sqlrow.Millis(u.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create user %q: %w", u.Name, jwtgate.ErrConflict)
 	} else if err != nil {
@@ -42,7 +42,7 @@ func (db *DB) CreateUser(ctx context.Context, u *jwtgate.User) error {
 // processes: of several instances starting at once, exactly one creates its
 // user.
 func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error) {
-	roles, err := joinRoles(u.Roles)
+	roles, err := sqlrow.JoinRoles(u.Roles)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
 	}
@@ -51,7 +51,7 @@ func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error
 		SELECT ?, ?, ?, ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM users)`,
 		u.Name, jwtgate.NameKey(u.Name), u.PasswordHash, roles, boolInt(u.Disabled),
-		millis(u.CreatedAt), millis(u.UpdatedAt))
+		sqlrow.Millis(u.CreatedAt), sqlrow.Millis(u.UpdatedAt))
 	if err != nil {
 		return false, fmt.Errorf("sqlite: create first user %q: %w", u.Name, err)
 	}
@@ -72,15 +72,12 @@ func (db *DB) CreateFirstUser(ctx context.Context, u *jwtgate.User) (bool, error
 	return true, nil
 }
 
-// userColumns is the column list scanUser reads, in its order.
-const userColumns = `id, name, password_hash, roles, disabled, created_at, updated_at`
-
 // UserByName finds a user by name, compared by jwtgate.NameKey. It returns
 // an error wrapping jwtgate.ErrNotFound if there is none.
 func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`,
+	row := db.db.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE name_key = ?`,
 		jwtgate.NameKey(name))
-	u, err := scanUser(row)
+	u, err := sqlrow.ScanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: user %q: %w", name, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -92,8 +89,8 @@ func (db *DB) UserByName(ctx context.Context, name string) (*jwtgate.User, error
 // UserByID finds a user by id. It returns an error wrapping
 // jwtgate.ErrNotFound if there is none.
 func (db *DB) UserByID(ctx context.Context, id int64) (*jwtgate.User, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
-	u, err := scanUser(row)
+	row := db.db.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?`, id)
+	u, err := sqlrow.ScanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: user %d: %w", id, jwtgate.ErrNotFound)
 	} else if err != nil {
@@ -104,14 +101,14 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*jwtgate.User, error) {
 
 // ListUsers returns all users ordered by id.
 func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
 	defer rows.Close()
 	var users []jwtgate.User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := sqlrow.ScanUser(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list users: %w", err)
 		}
@@ -129,7 +126,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
 	res, err := db.w.ExecContext(ctx, `
 		UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
-		hash, millis(at), id)
+		hash, sqlrow.Millis(at), id)
 	// The hash is never part of an error: errors end up in logs.
 	return oneRow(res, err, "set password of user %d", id)
 }
@@ -140,7 +137,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at tim
 func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool, at time.Time) error {
 	res, err := db.w.ExecContext(ctx, `
 		UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`,
-		boolInt(disabled), millis(at), id)
+		boolInt(disabled), sqlrow.Millis(at), id)
 	return oneRow(res, err, "set disabled of user %d", id)
 }
 
@@ -170,49 +167,6 @@ func oneRow(res sql.Result, err error, format string, args ...any) error {
 	return nil
 }
 
-// scanner is the Scan shared by *sql.Row and *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// scanUser reads the columns of userColumns.
-func scanUser(s scanner) (*jwtgate.User, error) {
-	var (
-		u                jwtgate.User
-		roles            string
-		created, updated int64
-	)
-	if err := s.Scan(&u.ID, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &created, &updated); err != nil {
-		return nil, err
-	}
-	u.Roles = splitRoles(roles)
-	u.CreatedAt = fromMillis(created)
-	u.UpdatedAt = fromMillis(updated)
-	return &u, nil
-}
-
-// joinRoles encodes roles as one comma-separated column. A user has a few
-// roles and they are always read with the user, so a join table would buy
-// nothing. Role names are validated elsewhere (jwtgate.ValidateRoles); this
-// only refuses what the encoding cannot hold, an empty role or one with a
-// comma, which would otherwise come back as something else.
-func joinRoles(roles []string) (string, error) {
-	for _, r := range roles {
-		if r == "" || strings.Contains(r, ",") {
-			return "", fmt.Errorf("%w: role %q cannot be stored", jwtgate.ErrInvalid, r)
-		}
-	}
-	return strings.Join(roles, ","), nil
-}
-
-// splitRoles decodes joinRoles' output; no roles is nil, not []string{""}.
-func splitRoles(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 // HasUsers reports whether any user exists.
 func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 	var has bool
@@ -225,10 +179,10 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 // SetRoles replaces the user's roles. It returns an error wrapping
 // jwtgate.ErrNotFound if there is no such user.
 func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error {
-	joined, err := joinRoles(roles)
+	joined, err := sqlrow.JoinRoles(roles)
 	if err != nil {
 		return fmt.Errorf("sqlite: set roles of user %d: %w", id, err)
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, millis(at), id)
+	res, err := db.w.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, sqlrow.Millis(at), id)
 	return oneRow(res, err, "set roles of user %d", id)
 }
