@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -35,32 +33,6 @@ const (
 	MaxRoles       = 16
 	MaxRoleLen     = 32
 )
-
-// NameKey is the form of a name used for uniqueness and look-up: names are
-// unique regardless of case, so "Admin" cannot impersonate "admin".
-func NameKey(name string) string { return strings.ToLower(name) }
-
-// ValidateName checks that name is usable as a user name: valid UTF-8, 1 to
-// MaxNameLen characters, no control characters, no surrounding spaces. The
-// returned error wraps ErrInvalid and says what is wrong.
-func ValidateName(name string) error {
-	switch {
-	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: name is not valid UTF-8", ErrInvalid)
-	case name == "":
-		return fmt.Errorf("%w: name is empty", ErrInvalid)
-	case utf8.RuneCountInString(name) > MaxNameLen:
-		return fmt.Errorf("%w: name is longer than %d characters", ErrInvalid, MaxNameLen)
-	case strings.TrimSpace(name) != name:
-		return fmt.Errorf("%w: name has leading or trailing spaces", ErrInvalid)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return fmt.Errorf("%w: name contains a control character", ErrInvalid)
-		}
-	}
-	return nil
-}
 
 // ValidatePassword checks a new password: at least minLen characters, at most
 // MaxPasswordLen bytes, valid UTF-8.

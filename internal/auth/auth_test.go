@@ -222,7 +222,10 @@ func TestCreateUserValidation(t *testing.T) {
 		want           error
 	}{
 		{name: "ok", user: "alice", pw: "long-enough"},
-		{name: "unicode ok", user: "Zoë Ωmega", pw: "long-enough", roles: []string{"admin", "dev-ops"}},
+		{name: "unicode ok", user: "Zoë Ångström", pw: "long-enough", roles: []string{"admin", "dev-ops"}},
+		{name: "Greek ok", user: "Ωμέγα", pw: "long-enough"},
+		{name: "Latin mixed with Greek", user: "Zoë Ωmega", pw: "long-enough", want: jwtgate.ErrInvalid},
+		{name: "look-alike of alice", user: "ａｌｉｃｅ", pw: "long-enough", want: jwtgate.ErrConflict},
 		{name: "sql chars ok", user: `o'brien"; --`, pw: "long-enough"},
 		{name: "duplicate", user: "alice", pw: "long-enough", want: jwtgate.ErrConflict},
 		{name: "duplicate other case", user: "ALICE", pw: "long-enough", want: jwtgate.ErrConflict},

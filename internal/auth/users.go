@@ -8,10 +8,14 @@ import (
 	"github.com/jwtgate/jwtgate"
 )
 
-// CreateUser validates and stores a new user with a hashed password.
-// Errors wrap ErrInvalid (naming the field), ErrConflict or ErrBusy.
+// CreateUser validates and stores a new user with a hashed password. The
+// name is stored as jwtgate.PrepareName returns it (full-width letters
+// mapped, NFC), so pages and X-Auth-User show what uniqueness compared.
+// Errors wrap ErrInvalid (naming the field), ErrConflict (the name, by
+// jwtgate.NameKey, is taken: also by a look-alike) or ErrBusy.
 func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []string) (*jwtgate.User, error) {
-	if err := jwtgate.ValidateName(name); err != nil {
+	name, err := jwtgate.PrepareName(name)
+	if err != nil {
 		return nil, err
 	}
 	if err := jwtgate.ValidatePassword(pw, MinPasswordLen); err != nil {

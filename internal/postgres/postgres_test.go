@@ -9,7 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/pgtest"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/jwtgate/jwtgate/internal/storetest"
+	"github.com/pressly/goose/v3"
 )
 
 // The tests need a PostgreSQL server: see package pgtest (they skip when it
@@ -115,7 +117,8 @@ func TestMigrateConcurrent(t *testing.T) {
 	}
 }
 
-// latestMigration is the number of the newest embedded migration file.
+// latestMigration is the number of the newest migration: the newest
+// embedded file, or the Go migration sqlrow.NameKeyVersion.
 func latestMigration(t *testing.T) int64 {
 	t.Helper()
 	entries, err := migrationFiles.ReadDir("migrations")
@@ -126,5 +129,26 @@ func latestMigration(t *testing.T) int64 {
 	if _, err := fmt.Sscanf(entries[len(entries)-1].Name(), "%05d_", &v); err != nil {
 		t.Fatalf("migration name %q: %v", entries[len(entries)-1].Name(), err)
 	}
-	return v
+	return max(v, sqlrow.NameKeyVersion)
+}
+
+func TestNameKeyMigration(t *testing.T) {
+	storetest.RunRekey(t, func(t *testing.T) storetest.Rekey {
+		db := openTest(t)
+		return storetest.Rekey{
+			Store: db,
+			DownTo: func(ctx context.Context, v int64) error {
+				return db.migrate(ctx, func(p *goose.Provider) error {
+					_, err := p.DownTo(ctx, v)
+					return err
+				})
+			},
+			Insert: func(ctx context.Context, name, key string) error {
+				_, err := db.pool.Exec(ctx, `INSERT INTO users (name, name_key, password_hash, created_at, updated_at)
+					VALUES ($1, $2, 'h', 0, 0)`, name, key)
+				return err
+			},
+			Migrate: db.Migrate,
+		}
+	})
 }

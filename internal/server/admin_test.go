@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -160,5 +161,55 @@ func TestAuditRecordsRequestOrigin(t *testing.T) {
 	admin, _ := f.store.UserByName(ctx, "admin")
 	if len(dis) != 1 || dis[0].IP != "198.51.100.9" || dis[0].ActorID != admin.ID {
 		t.Errorf("disable events = %+v, want one from 198.51.100.9 by actor %d", dis, admin.ID)
+	}
+}
+
+// TestLookAlikeUsers is issue 17 §4 through the API: next to "admin", none
+// of the names that looked like it can be created, and logging in by a
+// look-alike of a name maps it the way uniqueness does.
+func TestLookAlikeUsers(t *testing.T) {
+	f := newFixture(t, Options{})
+	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
+	for _, tt := range []struct {
+		name, user string
+		want       int
+		code       string
+	}{
+		{"Cyrillic а", "аdmin", 400, "invalid_request"},
+		{"full-width", "ａｄｍｉｎ", 409, "conflict"},
+		{"dotless ı", "admın", 409, "conflict"},
+		{"small capital ᴀ", "ᴀdmin", 400, "invalid_request"},
+		{"modifier ᴬ", "ᴬdmin", 400, "invalid_request"},
+		{"BOM", "admin\uFEFF", 400, "invalid_request"},
+		{"zero-width space", "a\u200bdmin", 400, "invalid_request"},
+		{"soft hyphen", "admin\u00ad", 400, "invalid_request"},
+		{"right-to-left override", "\u202eadmin", 400, "invalid_request"},
+		{"dot", ".", 400, "invalid_request"},
+		{"dot dot", "..", 400, "invalid_request"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]string{"name": tt.user, "password": "look-alike-pass"})
+			r := f.do(bearer("POST", "/admin/users", admin, string(body)))
+			if r.code != tt.want || r.json(t)["error"] != tt.code {
+				t.Errorf("POST /admin/users %+q = %d %s, want %d %s", tt.user, r.code, r.body, tt.want, tt.code)
+			}
+		})
+	}
+	users, err := f.store.ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if jwtgate.NameKey(u.Name) == "admin" && u.Name != "admin" {
+			t.Errorf("a look-alike of admin was stored: %+q", u.Name)
+		}
+	}
+	// A full-width name is stored as its ordinary form.
+	r := f.do(bearer("POST", "/admin/users", admin, `{"name":"ｇｒａｃｅ","password":"grace-password"}`))
+	if r.code != 201 || r.json(t)["name"] != "grace" {
+		t.Errorf(`POST /admin/users "ｇｒａｃｅ" = %d %s, want 201 with name "grace"`, r.code, r.body)
+	}
+	if claims := f.loginFull(t, "ＧＲＡＣＥ", "grace-password"); claims["token"] == nil {
+		t.Errorf(`login as "ＧＲＡＣＥ" = %v, want grace's token`, claims)
 	}
 }

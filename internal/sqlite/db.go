@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/pressly/goose/v3"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -105,15 +106,16 @@ func dataSourceName(path string) (string, error) {
 	return "file:" + p + "?" + q.Encode(), nil
 }
 
-// migrations returns a goose provider over the embedded migrations. Go
-// migrations registered globally with goose are ignored: the schema is
-// exactly the files in migrations/.
+// migrations returns a goose provider over the embedded migrations and
+// the one Go migration (sqlrow.NameKeyMigration). Go migrations registered
+// globally with goose are ignored: the schema is exactly these.
 func (db *DB) migrations() (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, db.db, fsys, goose.WithDisableGlobalRegistry(true))
+	return goose.NewProvider(goose.DialectSQLite3, db.db, fsys, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(sqlrow.NameKeyMigration(func(int) string { return "?" })))
 }
 
 // Migrate applies the embedded migrations not yet applied. Running it on an

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/jwtgate/jwtgate/internal/storetest"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -259,7 +260,8 @@ func BenchmarkCreateSession(b *testing.B) {
 	}
 }
 
-// latestMigration is the number of the newest embedded migration file.
+// latestMigration is the number of the newest migration: the newest
+// embedded file, or the Go migration sqlrow.NameKeyVersion.
 func latestMigration(t *testing.T) int64 {
 	t.Helper()
 	entries, err := migrationFiles.ReadDir("migrations")
@@ -270,5 +272,28 @@ func latestMigration(t *testing.T) int64 {
 	if _, err := fmt.Sscanf(entries[len(entries)-1].Name(), "%05d_", &v); err != nil {
 		t.Fatalf("migration name %q: %v", entries[len(entries)-1].Name(), err)
 	}
-	return v
+	return max(v, sqlrow.NameKeyVersion)
+}
+
+func TestNameKeyMigration(t *testing.T) {
+	storetest.RunRekey(t, func(t *testing.T) storetest.Rekey {
+		db := openTest(t)
+		return storetest.Rekey{
+			Store: db,
+			DownTo: func(ctx context.Context, v int64) error {
+				p, err := db.migrations()
+				if err != nil {
+					return err
+				}
+				_, err = p.DownTo(ctx, v)
+				return err
+			},
+			Insert: func(ctx context.Context, name, key string) error {
+				_, err := db.db.ExecContext(ctx, `INSERT INTO users (name, name_key, password_hash, created_at, updated_at)
+					VALUES (?, ?, 'h', 0, 0)`, name, key)
+				return err
+			},
+			Migrate: db.Migrate,
+		}
+	})
 }
