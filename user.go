@@ -70,6 +70,50 @@ func ValidateRoles(roles []string) error {
 	return nil
 }
 
+// MaxUserPage is the most users one SearchUsers call returns.
+const MaxUserPage = 1000
+
+// UserQuery asks SearchUsers for one page of users, in id order.
+type UserQuery struct {
+	// Match keeps the users whose name key contains SearchKey(Match);
+	// "" keeps all.
+	Match string
+	// After is the keyset cursor: only users with a larger id, so the
+	// next page starts after the last user of this one (its id), at the
+	// cost of an index seek however deep the page.
+	After int64
+	// Offset skips this many matching users (after After): paging by
+	// position, for clients that jump to a page number. It costs a scan
+	// of the skipped rows; After does not.
+	Offset int
+	// Limit is the page size, 1 to MaxUserPage.
+	Limit int
+}
+
+// UserPage is one page of SearchUsers.
+type UserPage struct {
+	Users []User
+	// Total counts every user the Match keeps, regardless of After,
+	// Offset and Limit.
+	Total int
+	// More reports whether users follow this page; the next page's After
+	// is then the last user's ID.
+	More bool
+}
+
+// Validate checks the page bounds. The error wraps ErrInvalid.
+func (q UserQuery) Validate() error {
+	switch {
+	case q.Limit < 1 || q.Limit > MaxUserPage:
+		return fmt.Errorf("%w: limit must be 1 to %d", ErrInvalid, MaxUserPage)
+	case q.Offset < 0:
+		return fmt.Errorf("%w: offset must not be negative", ErrInvalid)
+	case q.After < 0:
+		return fmt.Errorf("%w: cursor must not be negative", ErrInvalid)
+	}
+	return nil
+}
+
 // UserStore keeps users. Implementations are safe for concurrent use.
 type UserStore interface {
 	// CreateUser inserts u and sets u.ID. ErrConflict if the name (by NameKey) is taken.
@@ -86,6 +130,9 @@ type UserStore interface {
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// ListUsers returns all users ordered by id.
 	ListUsers(ctx context.Context) ([]User, error)
+	// SearchUsers returns one page of the users whose name key contains
+	// q.Match's, ordered by id, and how many match in all.
+	SearchUsers(ctx context.Context, q UserQuery) (UserPage, error)
 	// SetPasswordHash replaces the stored hash. ErrNotFound if no such user.
 	SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error
 	// SetRoles replaces a user's roles. ErrNotFound if no such user.

@@ -98,13 +98,14 @@ func (s *Service) Bootstrap(ctx context.Context, pw string, demo bool) (created 
 	return created, pw, nil
 }
 
-// ListUsers returns every user, ordered by id.
-func (s *Service) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
-	users, err := s.store.ListUsers(ctx)
+// SearchUsers returns one page of users (see jwtgate.UserQuery). Errors
+// wrap ErrInvalid when q's bounds are out of range.
+func (s *Service) SearchUsers(ctx context.Context, q jwtgate.UserQuery) (jwtgate.UserPage, error) {
+	p, err := s.store.SearchUsers(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("auth: list users: %w", err)
+		return jwtgate.UserPage{}, fmt.Errorf("auth: search users: %w", err)
 	}
-	return users, nil
+	return p, nil
 }
 
 // SetRoles replaces the named user's roles. When the user loses a role,

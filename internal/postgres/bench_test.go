@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/storetest"
 )
 
 // The benchmarks' bodies take any jwtgate.Store, so the same loop can be
@@ -85,4 +86,21 @@ func benchSpendRefreshToken(b *testing.B, s jwtgate.Store) {
 			}
 		})
 	})
+}
+
+// BenchmarkSearchUsers is the admin user list over 100,000 users: the
+// store's search and keyset pages against the in-memory listing it
+// replaced (storetest.BenchSearchUsers).
+func BenchmarkSearchUsers(b *testing.B) {
+	db := openTest(b)
+	_, err := db.pool.Exec(b.Context(), `
+		INSERT INTO users (name, name_key, password_hash, roles, created_at, updated_at)
+		SELECT 'user' || i, 'user' || i, 'h', 'ops', 0, 0 FROM generate_series(1, $1::int) i`, storetest.BenchUsers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.pool.Exec(b.Context(), `ANALYZE users`); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchSearchUsers(b, db)
 }

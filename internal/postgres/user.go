@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -198,4 +199,44 @@ func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Ti
 	}
 	tag, err := db.pool.Exec(ctx, `UPDATE users SET roles = $1, updated_at = $2 WHERE id = $3`, joined, sqlrow.Millis(at), id)
 	return oneRow(tag, err, "set roles of user %d", id)
+}
+
+// SearchUsers returns one page of the users whose name key contains
+// q.Match's search key, in id order, and the number of matches (see
+// sqlrow.SearchUsers). Count and page are read in one REPEATABLE READ
+// transaction, so they agree. It returns an error wrapping
+// jwtgate.ErrInvalid if q's bounds are out of range, or if the search
+// term cannot be stored text (it could match nothing anyway).
+func (db *DB) SearchUsers(ctx context.Context, q jwtgate.UserQuery) (jwtgate.UserPage, error) {
+	if err := q.Validate(); err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("postgres: search users: %w", err)
+	}
+	s := sqlrow.SearchUsers(q, func(n int) string { return "$" + strconv.Itoa(n) })
+	var (
+		total int
+		users []jwtgate.User
+	)
+	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, s.Count, s.CountArgs...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, s.Page, s.PageArgs...)
+		if err != nil {
+			return err
+		}
+		users, err = collect(rows, func(row pgx.CollectableRow) (jwtgate.User, error) {
+			u, err := sqlrow.ScanUser(row)
+			if err != nil {
+				return jwtgate.User{}, err
+			}
+			return *u, nil
+		})
+		return err
+	})
+	if isUnstorable(err) {
+		return jwtgate.UserPage{}, fmt.Errorf("postgres: search users: %w: the search term cannot be stored text", jwtgate.ErrInvalid)
+	} else if err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("postgres: search users: %w", err)
+	}
+	return sqlrow.Page(users, total, q), nil
 }

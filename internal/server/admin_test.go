@@ -213,3 +213,62 @@ func TestLookAlikeUsers(t *testing.T) {
 		t.Errorf(`login as "ＧＲＡＣＥ" = %v, want grace's token`, claims)
 	}
 }
+
+// TestAdminListUsersPaging walks GET /admin/users by next_cursor and by
+// offset, as the admin page does, and refuses cursors it did not make.
+func TestAdminListUsersPaging(t *testing.T) {
+	f := newFixture(t, Options{})
+	admin := f.loginFull(t, "admin", "admin-pass")["token"].(string)
+	for _, n := range []string{"user_a", "user%b", "USER-c", "ｕｓｅｒd", "other"} {
+		body, _ := json.Marshal(map[string]string{"name": n, "password": "paging-pass"})
+		if r := f.do(bearer("POST", "/admin/users", admin, string(body))); r.code != 201 {
+			t.Fatalf("POST /admin/users %q = %d %s", n, r.code, r.body)
+		}
+	}
+	type page struct {
+		Users []struct {
+			Name string `json:"name"`
+		} `json:"users"`
+		Total      int    `json:"total"`
+		NextCursor string `json:"next_cursor"`
+	}
+	get := func(query string) page {
+		t.Helper()
+		r := f.do(bearer("GET", "/admin/users?"+query, admin, ""))
+		var p page
+		if r.code != 200 || json.Unmarshal(r.body, &p) != nil {
+			t.Fatalf("GET /admin/users?%s = %d %s, want 200", query, r.code, r.body)
+		}
+		return p
+	}
+	var byCursor []string
+	query := "q=USER&limit=3"
+	for range 5 {
+		p := get(query)
+		if p.Total != 4 {
+			t.Errorf("GET /admin/users?%s total = %d, want 4", query, p.Total)
+		}
+		for _, u := range p.Users {
+			byCursor = append(byCursor, u.Name)
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		query = "q=USER&limit=3&cursor=" + p.NextCursor
+	}
+	want := []string{"user_a", "user%b", "USER-c", "userd"}
+	if strings.Join(byCursor, " ") != strings.Join(want, " ") {
+		t.Errorf("pages by cursor = %q, want %q", byCursor, want)
+	}
+	if p := get("q=user&limit=3&offset=3"); len(p.Users) != 1 || p.Users[0].Name != "userd" || p.NextCursor != "" {
+		t.Errorf("GET /admin/users?q=user&limit=3&offset=3 = %+v, want [userd] and no next_cursor", p)
+	}
+	if p := get("q=_"); len(p.Users) != 1 || p.Users[0].Name != "user_a" {
+		t.Errorf("GET /admin/users?q=_ = %+v, want only user_a (no LIKE wildcard)", p)
+	}
+	for _, bad := range []string{"cursor=x", "cursor=" + userCursor(1) + "&offset=2", "cursor=dTEyYQ", "limit=1001"} {
+		if r := f.do(bearer("GET", "/admin/users?"+bad, admin, "")); r.code != 400 || r.json(t)["error"] != "invalid_request" {
+			t.Errorf("GET /admin/users?%s = %d %s, want 400 invalid_request", bad, r.code, r.body)
+		}
+	}
+}

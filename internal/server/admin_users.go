@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -30,42 +30,77 @@ func toAdminUser(u *jwtgate.User) adminUserJSON {
 	return adminUserJSON{ID: u.ID, Name: u.Name, Roles: roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-// handleListUsers lists users: ?q= filters by a case-insensitive substring
-// of the name; ?limit= (default 100, at most 1000) and ?offset= page.
+// handleListUsers answers one page of users in id order, searched and
+// paged by the store: ?q= keeps names containing it (compared as names
+// are, so case and width do not matter); ?limit= (default 100, at most
+// 1000); ?cursor= (the next_cursor of the previous page: a seek however
+// deep the page) or ?offset= (skip that many, for jumping to a page).
+// The answer is {"users", "total", "next_cursor"}, next_cursor only when
+// more users follow.
 func handleListUsers(logger *slog.Logger, svc *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		limit, offset := 100, 0
-		for name, dst := range map[string]*int{"limit": &limit, "offset": &offset} {
+		uq := jwtgate.UserQuery{Match: q.Get("q"), Limit: 100}
+		for name, dst := range map[string]*int{"limit": &uq.Limit, "offset": &uq.Offset} {
 			if v := q.Get(name); v != "" {
 				n, err := strconv.Atoi(v)
-				if err != nil || n < 0 || (name == "limit" && (n < 1 || n > 1000)) {
+				if err != nil || n < 0 || (name == "limit" && (n < 1 || n > jwtgate.MaxUserPage)) {
 					writeError(w, http.StatusBadRequest, "invalid_request", name+" is out of range")
 					return
 				}
 				*dst = n
 			}
 		}
-		users, err := svc.ListUsers(r.Context())
+		if c := q.Get("cursor"); c != "" {
+			after, ok := parseUserCursor(c)
+			if !ok {
+				writeError(w, http.StatusBadRequest, "invalid_request", "cursor is not one this server gave")
+				return
+			}
+			if uq.Offset != 0 {
+				writeError(w, http.StatusBadRequest, "invalid_request", "give cursor or offset, not both")
+				return
+			}
+			uq.After = after
+		}
+		page, err := svc.SearchUsers(r.Context(), uq)
 		if err != nil {
 			writeServiceError(w, logger, err)
 			return
 		}
-		needle := strings.ToLower(q.Get("q"))
-		out := []adminUserJSON{}
-		total := 0
-		for i := range users {
-			if needle != "" && !strings.Contains(strings.ToLower(users[i].Name), needle) {
-				continue
-			}
-			if total >= offset && len(out) < limit {
-				out = append(out, toAdminUser(&users[i]))
-			}
-			total++
+		out := userListJSON{Users: make([]adminUserJSON, 0, len(page.Users)), Total: page.Total}
+		for i := range page.Users {
+			out.Users = append(out.Users, toAdminUser(&page.Users[i]))
+		}
+		if page.More {
+			out.NextCursor = userCursor(page.Users[len(page.Users)-1].ID)
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, map[string]any{"users": out, "total": total})
+		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+type userListJSON struct {
+	Users      []adminUserJSON `json:"users"`
+	Total      int             `json:"total"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+// userCursor makes the opaque cursor that continues a user list after id.
+// Opaque, so that the server may change what it pages by: clients only
+// hand it back.
+func userCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("u" + strconv.FormatInt(id, 10)))
+}
+
+// parseUserCursor reads userCursor's output.
+func parseUserCursor(c string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 2 || b[0] != 'u' {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	return id, err == nil && id >= 0
 }
 
 type createUserRequest struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/storetest"
 )
 
 // BenchmarkConcurrentWrites is 32 writers at once, as 32 clients
@@ -47,4 +48,19 @@ func BenchmarkConcurrentWrites(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	}
+}
+
+// BenchmarkSearchUsers is the admin user list over 100,000 users: the
+// store's search and keyset pages against the in-memory listing it
+// replaced (storetest.BenchSearchUsers).
+func BenchmarkSearchUsers(b *testing.B) {
+	db := openTest(b)
+	_, err := db.db.ExecContext(b.Context(), `
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		INSERT INTO users (name, name_key, password_hash, roles, created_at, updated_at)
+		SELECT 'user' || i, 'user' || i, 'h', 'ops', 0, 0 FROM n`, storetest.BenchUsers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchSearchUsers(b, db)
 }

@@ -186,3 +186,41 @@ func (db *DB) SetRoles(ctx context.Context, id int64, roles []string, at time.Ti
 	res, err := db.w.ExecContext(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, joined, sqlrow.Millis(at), id)
 	return oneRow(res, err, "set roles of user %d", id)
 }
+
+// SearchUsers returns one page of the users whose name key contains
+// q.Match's search key, in id order, and the number of matches (see
+// sqlrow.SearchUsers). Count and page are read in one transaction, so they
+// agree. It returns an error wrapping jwtgate.ErrInvalid if q's bounds are
+// out of range.
+func (db *DB) SearchUsers(ctx context.Context, q jwtgate.UserQuery) (jwtgate.UserPage, error) {
+	if err := q.Validate(); err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+	}
+	s := sqlrow.SearchUsers(q, func(int) string { return "?" })
+	tx, err := db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, s.Count, s.CountArgs...).Scan(&total); err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, s.Page, s.PageArgs...)
+	if err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+	}
+	defer rows.Close()
+	var users []jwtgate.User
+	for rows.Next() {
+		u, err := sqlrow.ScanUser(rows)
+		if err != nil {
+			return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return jwtgate.UserPage{}, fmt.Errorf("sqlite: search users: %w", err)
+	}
+	return sqlrow.Page(users, total, q), nil
+}

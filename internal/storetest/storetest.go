@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "CreateFirstUserNotEmpty", run: testCreateFirstUserNotEmpty},
 		{name: "CreateFirstUserConcurrent", run: testCreateFirstUserConcurrent},
 		{name: "ListUsers", run: testListUsers},
+		{name: "SearchUsers", run: testSearchUsers},
 		{name: "HasUsers", run: testHasUsers},
 		{name: "SetRoles", run: testSetRoles},
 		{name: "SetPasswordHash", run: testSetPasswordHash},
