@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, trusted, id_token_alg, created_at, updated_at`
@@ -31,7 +32,7 @@ func (db *DB) CreateClient(ctx context.Context, c *jwtgate.Client) error {
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO oidc_clients (`+clientColumns+`, name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs), jsonList(c.Scopes),
-		c.Trusted, c.IDTokenAlg, millis(c.CreatedAt), millis(c.UpdatedAt), strings.ToLower(c.Name))
+		c.Trusted, c.IDTokenAlg, sqlrow.Millis(c.CreatedAt), sqlrow.Millis(c.UpdatedAt), strings.ToLower(c.Name))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create client %q: %w", c.Name, jwtgate.ErrConflict)
 	}
@@ -80,7 +81,7 @@ func (db *DB) SetClientSecret(ctx context.Context, id string, hash []byte, at ti
 	if !storable(id) {
 		return fmt.Errorf("postgres: set client secret: %w", jwtgate.ErrNotFound)
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 WHERE id = $3`, hash, millis(at), id)
+	tag, err := db.pool.Exec(ctx, `UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 WHERE id = $3`, hash, sqlrow.Millis(at), id)
 	if err != nil {
 		return fmt.Errorf("postgres: set client secret: %w", err)
 	}
@@ -120,6 +121,6 @@ func scanClient(r pgx.Row) (*jwtgate.Client, error) {
 			return nil, fmt.Errorf("client %s: list column: %w", c.ID, err)
 		}
 	}
-	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	c.CreatedAt, c.UpdatedAt = sqlrow.Time(created), sqlrow.Time(updated)
 	return &c, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // SetUserEmail sets e.UserID's address, replacing any.
@@ -18,7 +19,7 @@ func (db *DB) SetUserEmail(ctx context.Context, e jwtgate.UserEmail) error {
 		INSERT INTO user_emails (user_id, address, address_key, verified_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (user_id) DO UPDATE SET
 			address = excluded.address, address_key = excluded.address_key, verified_at = excluded.verified_at`,
-		e.UserID, e.Address, jwtgate.EmailKey(e.Address), nullMillis(e.VerifiedAt))
+		e.UserID, e.Address, jwtgate.EmailKey(e.Address), sqlrow.NullMillis(e.VerifiedAt))
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("postgres: set email of user %d: %w: the address belongs to another user", e.UserID, jwtgate.ErrConflict)
@@ -99,7 +100,7 @@ func scanUserEmail(r pgx.Row) (*jwtgate.UserEmail, error) {
 		return nil, err
 	}
 	if verified != nil {
-		v := fromMillis(*verified)
+		v := sqlrow.Time(*verified)
 		e.VerifiedAt = &v
 	}
 	return &e, nil

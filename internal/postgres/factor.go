@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // PutTOTP stores t as the user's pending secret, unless a confirmed one exists.
@@ -17,7 +18,7 @@ func (db *DB) PutTOTP(ctx context.Context, t *jwtgate.TOTP) error {
 		INSERT INTO totp_secrets (user_id, secret, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0
 		WHERE totp_secrets.confirmed_at IS NULL`,
-		t.UserID, t.Secret, millis(t.CreatedAt))
+		t.UserID, t.Secret, sqlrow.Millis(t.CreatedAt))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("postgres: put totp of user %d: %w", t.UserID, jwtgate.ErrNotFound)
 	}
@@ -43,7 +44,7 @@ func (db *DB) TOTP(ctx context.Context, userID int64) (*jwtgate.TOTP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: totp of user %d: %w", userID, err)
 	}
-	t.CreatedAt, t.ConfirmedAt = fromMillis(created), optMillis(confirmed)
+	t.CreatedAt, t.ConfirmedAt = sqlrow.Time(created), optMillis(confirmed)
 	return &t, nil
 }
 
@@ -51,7 +52,7 @@ func optMillis(ms *int64) *time.Time {
 	if ms == nil {
 		return nil
 	}
-	t := fromMillis(*ms)
+	t := sqlrow.Time(*ms)
 	return &t
 }
 
@@ -59,7 +60,7 @@ func optMillis(ms *int64) *time.Time {
 func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, step int64, at time.Time, codeHashes [][]byte) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE totp_secrets SET confirmed_at = $1, last_step = $2 WHERE user_id = $3 AND confirmed_at IS NULL`,
-			millis(at), step, userID)
+			sqlrow.Millis(at), step, userID)
 		if err != nil {
 			return fmt.Errorf("postgres: confirm totp of user %d: %w", userID, err)
 		}
@@ -78,7 +79,7 @@ func replaceCodes(ctx context.Context, tx pgx.Tx, userID int64, codeHashes [][]b
 		return nil
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO recovery_codes (user_id, hash, created_at) SELECT $1, h, $3 FROM unnest($2::bytea[]) AS h`,
-		userID, codeHashes, millis(at))
+		userID, codeHashes, sqlrow.Millis(at))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("postgres: replace recovery codes of user %d: %w", userID, jwtgate.ErrNotFound)
 	}
@@ -134,7 +135,7 @@ func (db *DB) ReplaceRecoveryCodes(ctx context.Context, userID int64, codeHashes
 // UseRecoveryCode spends an unused code.
 func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, codeHash []byte, at time.Time) error {
 	tag, err := db.pool.Exec(ctx, `UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND hash = $3 AND used_at IS NULL`,
-		millis(at), userID, codeHash)
+		sqlrow.Millis(at), userID, codeHash)
 	if err != nil {
 		return fmt.Errorf("postgres: use recovery code of user %d: %w", userID, err)
 	}
@@ -157,7 +158,7 @@ func (db *DB) AddWebAuthnCredential(ctx context.Context, c *jwtgate.WebAuthnCred
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO webauthn_credentials (`+credColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.UserID, c.Name, c.PublicKey, c.AttestationType, aaguid, int64(c.SignCount), c.BackupEligible, c.BackupState,
-		strings.Join(c.Transports, ","), millis(c.CreatedAt), nullMillis(c.LastUsedAt))
+		strings.Join(c.Transports, ","), sqlrow.Millis(c.CreatedAt), sqlrow.NullMillis(c.LastUsedAt))
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("postgres: add credential of user %d: %w", c.UserID, jwtgate.ErrConflict)
@@ -205,7 +206,7 @@ func (db *DB) UseWebAuthnCredential(ctx context.Context, id []byte, signCount ui
 	tag, err := db.pool.Exec(ctx, `
 		UPDATE webauthn_credentials SET sign_count = $1, backup_state = $2, last_used_at = $3
 		WHERE id = $4 AND (sign_count < $1 OR (sign_count = 0 AND $1 = 0))`,
-		int64(signCount), backupState, millis(at), id)
+		int64(signCount), backupState, sqlrow.Millis(at), id)
 	if err != nil {
 		return fmt.Errorf("postgres: use credential: %w", err)
 	}
@@ -258,7 +259,7 @@ func scanCredential(r pgx.Row) (*jwtgate.WebAuthnCredential, error) {
 	if transports != "" {
 		c.Transports = strings.Split(transports, ",")
 	}
-	c.CreatedAt, c.LastUsedAt = fromMillis(created), optMillis(used)
+	c.CreatedAt, c.LastUsedAt = sqlrow.Time(created), optMillis(used)
 	return &c, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // ottColumns is the column list scanOneTimeToken reads, in its order.
@@ -41,7 +42,7 @@ func (db *DB) CreateOneTimeToken(ctx context.Context, t *jwtgate.OneTimeToken) e
 		return tx.QueryRow(ctx, `
 			INSERT INTO one_time_tokens (hash, purpose, user_id, email, data, created_by, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			t.Hash, t.Purpose, nullID(t.UserID), t.Email, t.Data, t.CreatedBy, millis(t.CreatedAt), millis(t.ExpiresAt)).Scan(&t.ID)
+			t.Hash, t.Purpose, nullID(t.UserID), t.Email, t.Data, t.CreatedBy, sqlrow.Millis(t.CreatedAt), sqlrow.Millis(t.ExpiresAt)).Scan(&t.ID)
 	})
 	switch {
 	case isUniqueViolation(err):
@@ -64,7 +65,7 @@ func (db *DB) SpendOneTimeToken(ctx context.Context, purpose string, hash []byte
 	t, err := scanOneTimeToken(db.pool.QueryRow(ctx, `
 		UPDATE one_time_tokens SET used_at = $1
 		WHERE hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
-		RETURNING `+ottColumns, millis(now), hash, purpose))
+		RETURNING `+ottColumns, sqlrow.Millis(now), hash, purpose))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: spend %s token: %w", purpose, jwtgate.ErrNotFound)
 	}
@@ -81,7 +82,7 @@ func (db *DB) OneTimeToken(ctx context.Context, purpose string, hash []byte, now
 	}
 	t, err := scanOneTimeToken(db.pool.QueryRow(ctx, `
 		SELECT `+ottColumns+` FROM one_time_tokens
-		WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, millis(now)))
+		WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`, hash, purpose, sqlrow.Millis(now)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: %s token: %w", purpose, jwtgate.ErrNotFound)
 	}
@@ -115,7 +116,7 @@ func (db *DB) PendingOneTimeTokens(ctx context.Context, purpose string, now time
 	rows, err := db.pool.Query(ctx, `
 		SELECT `+ottColumns+` FROM one_time_tokens
 		WHERE purpose = $1 AND used_at IS NULL AND expires_at > $2
-		ORDER BY created_at DESC, id DESC`, purpose, millis(now))
+		ORDER BY created_at DESC, id DESC`, purpose, sqlrow.Millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: pending %s tokens: %w", purpose, err)
 	}
@@ -146,7 +147,7 @@ func (db *DB) RevokeOneTimeToken(ctx context.Context, id int64) error {
 
 // DeleteOneTimeTokensBefore removes tokens expired or used before t.
 func (db *DB) DeleteOneTimeTokensBefore(ctx context.Context, t time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM one_time_tokens WHERE expires_at < $1 OR used_at < $1`, millis(t))
+	tag, err := db.pool.Exec(ctx, `DELETE FROM one_time_tokens WHERE expires_at < $1 OR used_at < $1`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete old tokens: %w", err)
 	}
@@ -163,9 +164,9 @@ func scanOneTimeToken(r pgx.Row) (*jwtgate.OneTimeToken, error) {
 	if userID != nil {
 		t.UserID = *userID
 	}
-	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
+	t.CreatedAt, t.ExpiresAt = sqlrow.Time(created), sqlrow.Time(expires)
 	if used != nil {
-		u := fromMillis(*used)
+		u := sqlrow.Time(*used)
 		t.UsedAt = &u
 	}
 	return &t, nil

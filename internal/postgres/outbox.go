@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // EnqueueEmail stores e, due at e.NextAttempt, and sets e.ID. The
@@ -21,7 +22,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.OutboxEmail) error {
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO outbox (recipient, purpose, body, created_at, next_attempt)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		e.To, e.Purpose, e.Body, millis(e.CreatedAt), millis(e.NextAttempt)).Scan(&e.ID)
+		e.To, e.Purpose, e.Body, sqlrow.Millis(e.CreatedAt), sqlrow.Millis(e.NextAttempt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: enqueue email: %w", err)
 	}
@@ -40,7 +41,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 			ORDER BY next_attempt, id LIMIT $3
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id, recipient, purpose, body, created_at, next_attempt, attempts, last_error`,
-		millis(leaseUntil), millis(now), limit)
+		sqlrow.Millis(leaseUntil), sqlrow.Millis(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: claim emails: %w", err)
 	}
@@ -48,7 +49,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 		var e jwtgate.OutboxEmail
 		var created, next int64
 		err := row.Scan(&e.ID, &e.To, &e.Purpose, &e.Body, &created, &next, &e.Attempts, &e.LastError)
-		e.CreatedAt, e.NextAttempt = fromMillis(created), fromMillis(next)
+		e.CreatedAt, e.NextAttempt = sqlrow.Time(created), sqlrow.Time(next)
 		return e, err
 	})
 	if err != nil {
@@ -62,7 +63,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 // EmailSent marks email id delivered and drops its body.
 func (db *DB) EmailSent(ctx context.Context, id int64, at time.Time) error {
 	return db.updateEmail(ctx, "email sent", id,
-		`UPDATE outbox SET sent_at = $1, body = NULL WHERE id = $2`, millis(at), id)
+		`UPDATE outbox SET sent_at = $1, body = NULL WHERE id = $2`, sqlrow.Millis(at), id)
 }
 
 // EmailFailed records a failed attempt; a zero retryAt gives up.
@@ -75,7 +76,7 @@ func (db *DB) EmailFailed(ctx context.Context, id int64, retryAt time.Time, last
 	}
 	return db.updateEmail(ctx, "email failed", id, `
 		UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt = $2
-		WHERE id = $3`, lastErr, millis(retryAt), id)
+		WHERE id = $3`, lastErr, sqlrow.Millis(retryAt), id)
 }
 
 func (db *DB) updateEmail(ctx context.Context, what string, id int64, query string, args ...any) error {
@@ -102,7 +103,7 @@ func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 // DeleteEmailsBefore removes sent and abandoned emails created before t.
 func (db *DB) DeleteEmailsBefore(ctx context.Context, t time.Time) (int, error) {
 	tag, err := db.pool.Exec(ctx, `
-		DELETE FROM outbox WHERE created_at < $1 AND (sent_at IS NOT NULL OR gave_up)`, millis(t))
+		DELETE FROM outbox WHERE created_at < $1 AND (sent_at IS NOT NULL OR gave_up)`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete emails: %w", err)
 	}

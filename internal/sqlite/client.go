@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, trusted, id_token_alg, created_at, updated_at`
@@ -30,7 +31,7 @@ func (db *DB) CreateClient(ctx context.Context, c *jwtgate.Client) error {
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO oidc_clients (`+clientColumns+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, secret, boolInt(c.Public), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs), jsonList(c.Scopes),
-		boolInt(c.Trusted), c.IDTokenAlg, millis(c.CreatedAt), millis(c.UpdatedAt), strings.ToLower(c.Name))
+		boolInt(c.Trusted), c.IDTokenAlg, sqlrow.Millis(c.CreatedAt), sqlrow.Millis(c.UpdatedAt), strings.ToLower(c.Name))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create client %q: %w", c.Name, jwtgate.ErrConflict)
 	}
@@ -75,7 +76,7 @@ func (db *DB) Clients(ctx context.Context) ([]jwtgate.Client, error) {
 
 // SetClientSecret replaces a client's secret hash.
 func (db *DB) SetClientSecret(ctx context.Context, id string, hash []byte, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE oidc_clients SET secret_hash = ?, updated_at = ? WHERE id = ?`, hash, millis(at), id)
+	res, err := db.w.ExecContext(ctx, `UPDATE oidc_clients SET secret_hash = ?, updated_at = ? WHERE id = ?`, hash, sqlrow.Millis(at), id)
 	if err != nil {
 		return fmt.Errorf("sqlite: set client secret: %w", err)
 	}
@@ -117,6 +118,6 @@ func scanClient(r rowScanner) (*jwtgate.Client, error) {
 			return nil, fmt.Errorf("client %s: list column: %w", c.ID, err)
 		}
 	}
-	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	c.CreatedAt, c.UpdatedAt = sqlrow.Time(created), sqlrow.Time(updated)
 	return &c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // SetUserEmail sets e.UserID's address, replacing any.
@@ -16,7 +17,7 @@ func (db *DB) SetUserEmail(ctx context.Context, e jwtgate.UserEmail) error {
 		INSERT INTO user_emails (user_id, address, address_key, verified_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET
 			address = excluded.address, address_key = excluded.address_key, verified_at = excluded.verified_at`,
-		e.UserID, e.Address, jwtgate.EmailKey(e.Address), nullMillis(e.VerifiedAt))
+		e.UserID, e.Address, jwtgate.EmailKey(e.Address), sqlrow.NullMillis(e.VerifiedAt))
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("sqlite: set email of user %d: %w: the address belongs to another user", e.UserID, jwtgate.ErrConflict)
@@ -96,7 +97,7 @@ func (db *DB) UserEmails(ctx context.Context, ids []int64) (map[int64]jwtgate.Us
 
 func scanUserEmail(r rowScanner) (*jwtgate.UserEmail, error) {
 	var e jwtgate.UserEmail
-	var verified sql.NullInt64
+	var verified *int64
 	err := r.Scan(&e.UserID, &e.Address, &verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, jwtgate.ErrNotFound
@@ -104,6 +105,6 @@ func scanUserEmail(r rowScanner) (*jwtgate.UserEmail, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.VerifiedAt = fromNullMillis(verified)
+	e.VerifiedAt = sqlrow.NullTime(verified)
 	return &e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // PutTOTP stores t as the user's pending secret, unless a confirmed one exists.
@@ -17,7 +18,7 @@ func (db *DB) PutTOTP(ctx context.Context, t *jwtgate.TOTP) error {
 		INSERT INTO totp_secrets (user_id, secret, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0
 		WHERE totp_secrets.confirmed_at IS NULL`,
-		t.UserID, t.Secret, millis(t.CreatedAt))
+		t.UserID, t.Secret, sqlrow.Millis(t.CreatedAt))
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("sqlite: put totp of user %d: %w", t.UserID, jwtgate.ErrNotFound)
 	}
@@ -36,7 +37,7 @@ func (db *DB) PutTOTP(ctx context.Context, t *jwtgate.TOTP) error {
 func (db *DB) TOTP(ctx context.Context, userID int64) (*jwtgate.TOTP, error) {
 	var t jwtgate.TOTP
 	var created int64
-	var confirmed sql.NullInt64
+	var confirmed *int64
 	err := db.db.QueryRowContext(ctx, `SELECT user_id, secret, created_at, confirmed_at, last_step FROM totp_secrets WHERE user_id = ?`, userID).
 		Scan(&t.UserID, &t.Secret, &created, &confirmed, &t.LastStep)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -45,7 +46,7 @@ func (db *DB) TOTP(ctx context.Context, userID int64) (*jwtgate.TOTP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: totp of user %d: %w", userID, err)
 	}
-	t.CreatedAt, t.ConfirmedAt = fromMillis(created), fromNullMillis(confirmed)
+	t.CreatedAt, t.ConfirmedAt = sqlrow.Time(created), sqlrow.NullTime(confirmed)
 	return &t, nil
 }
 
@@ -57,7 +58,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID int64, step int64, at time
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE totp_secrets SET confirmed_at = ?, last_step = ? WHERE user_id = ? AND confirmed_at IS NULL`,
-		millis(at), step, userID)
+		sqlrow.Millis(at), step, userID)
 	if err != nil {
 		return fmt.Errorf("sqlite: confirm totp of user %d: %w", userID, err)
 	}
@@ -80,7 +81,7 @@ func replaceCodes(ctx context.Context, tx *writeTx, userID int64, codeHashes [][
 		return fmt.Errorf("sqlite: replace recovery codes of user %d: %w", userID, err)
 	}
 	for _, h := range codeHashes {
-		_, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, hash, created_at) VALUES (?, ?, ?)`, userID, h, millis(at))
+		_, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, hash, created_at) VALUES (?, ?, ?)`, userID, h, sqlrow.Millis(at))
 		if isForeignKeyViolation(err) {
 			return fmt.Errorf("sqlite: replace recovery codes of user %d: %w", userID, jwtgate.ErrNotFound)
 		}
@@ -167,7 +168,7 @@ func (db *DB) ReplaceRecoveryCodes(ctx context.Context, userID int64, codeHashes
 // UseRecoveryCode spends an unused code.
 func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, codeHash []byte, at time.Time) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`,
-		millis(at), userID, codeHash)
+		sqlrow.Millis(at), userID, codeHash)
 	if err != nil {
 		return fmt.Errorf("sqlite: use recovery code of user %d: %w", userID, err)
 	}
@@ -185,7 +186,7 @@ const credColumns = `id, user_id, name, public_key, attestation_type, aaguid, si
 func (db *DB) AddWebAuthnCredential(ctx context.Context, c *jwtgate.WebAuthnCredential) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO webauthn_credentials (`+credColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.UserID, c.Name, c.PublicKey, c.AttestationType, nonNilBytes(c.AAGUID), int64(c.SignCount), boolInt(c.BackupEligible), boolInt(c.BackupState),
-		strings.Join(c.Transports, ","), millis(c.CreatedAt), nullMillis(c.LastUsedAt))
+		strings.Join(c.Transports, ","), sqlrow.Millis(c.CreatedAt), sqlrow.NullMillis(c.LastUsedAt))
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("sqlite: add credential of user %d: %w", c.UserID, jwtgate.ErrConflict)
@@ -247,7 +248,7 @@ func (db *DB) UseWebAuthnCredential(ctx context.Context, id []byte, signCount ui
 	res, err := tx.ExecContext(ctx, `
 		UPDATE webauthn_credentials SET sign_count = ?, backup_state = ?, last_used_at = ?
 		WHERE id = ? AND (sign_count < ? OR (sign_count = 0 AND ? = 0))`,
-		int64(signCount), boolInt(backupState), millis(at), id, int64(signCount), int64(signCount))
+		int64(signCount), boolInt(backupState), sqlrow.Millis(at), id, int64(signCount), int64(signCount))
 	if err != nil {
 		return fmt.Errorf("sqlite: use credential: %w", err)
 	}
@@ -298,7 +299,7 @@ func scanCredential(r rowScanner) (*jwtgate.WebAuthnCredential, error) {
 	var c jwtgate.WebAuthnCredential
 	var count, be, bs, created int64
 	var transports string
-	var used sql.NullInt64
+	var used *int64
 	if err := r.Scan(&c.ID, &c.UserID, &c.Name, &c.PublicKey, &c.AttestationType, &c.AAGUID, &count, &be, &bs, &transports, &created, &used); err != nil {
 		return nil, err
 	}
@@ -306,7 +307,7 @@ func scanCredential(r rowScanner) (*jwtgate.WebAuthnCredential, error) {
 	if transports != "" {
 		c.Transports = strings.Split(transports, ",")
 	}
-	c.CreatedAt, c.LastUsedAt = fromMillis(created), fromNullMillis(used)
+	c.CreatedAt, c.LastUsedAt = sqlrow.Time(created), sqlrow.NullTime(used)
 	return &c, nil
 }
 

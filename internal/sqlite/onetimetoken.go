@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // ottColumns is the column list scanOneTimeToken reads, in its order.
@@ -36,7 +37,7 @@ func (db *DB) CreateOneTimeToken(ctx context.Context, t *jwtgate.OneTimeToken) e
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO one_time_tokens (hash, purpose, user_id, email, data, created_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		t.Hash, t.Purpose, nullID(t.UserID), t.Email, t.Data, t.CreatedBy, millis(t.CreatedAt), millis(t.ExpiresAt)).Scan(&t.ID)
+		t.Hash, t.Purpose, nullID(t.UserID), t.Email, t.Data, t.CreatedBy, sqlrow.Millis(t.CreatedAt), sqlrow.Millis(t.ExpiresAt)).Scan(&t.ID)
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("sqlite: create %s token: %w", t.Purpose, jwtgate.ErrConflict)
@@ -62,7 +63,7 @@ func (db *DB) SpendOneTimeToken(ctx context.Context, purpose string, hash []byte
 	t, err := scanOneTimeToken(tx.QueryRowContext(ctx, `
 		UPDATE one_time_tokens SET used_at = ?
 		WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING `+ottColumns, millis(now), hash, purpose, millis(now)))
+		RETURNING `+ottColumns, sqlrow.Millis(now), hash, purpose, sqlrow.Millis(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: spend %s token: %w", purpose, jwtgate.ErrNotFound)
 	}
@@ -79,7 +80,7 @@ func (db *DB) SpendOneTimeToken(ctx context.Context, purpose string, hash []byte
 func (db *DB) OneTimeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*jwtgate.OneTimeToken, error) {
 	t, err := scanOneTimeToken(db.db.QueryRowContext(ctx, `
 		SELECT `+ottColumns+` FROM one_time_tokens
-		WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?`, hash, purpose, millis(now)))
+		WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?`, hash, purpose, sqlrow.Millis(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: %s token: %w", purpose, jwtgate.ErrNotFound)
 	}
@@ -109,7 +110,7 @@ func (db *DB) PendingOneTimeTokens(ctx context.Context, purpose string, now time
 	rows, err := db.db.QueryContext(ctx, `
 		SELECT `+ottColumns+` FROM one_time_tokens
 		WHERE purpose = ? AND used_at IS NULL AND expires_at > ?
-		ORDER BY created_at DESC, id DESC`, purpose, millis(now))
+		ORDER BY created_at DESC, id DESC`, purpose, sqlrow.Millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending %s tokens: %w", purpose, err)
 	}
@@ -145,7 +146,7 @@ func (db *DB) RevokeOneTimeToken(ctx context.Context, id int64) error {
 // DeleteOneTimeTokensBefore removes tokens expired or used before t.
 func (db *DB) DeleteOneTimeTokensBefore(ctx context.Context, t time.Time) (int, error) {
 	res, err := db.w.ExecContext(ctx, `
-		DELETE FROM one_time_tokens WHERE expires_at < ? OR used_at < ?`, millis(t), millis(t))
+		DELETE FROM one_time_tokens WHERE expires_at < ? OR used_at < ?`, sqlrow.Millis(t), sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete old tokens: %w", err)
 	}
@@ -163,11 +164,11 @@ func scanOneTimeToken(r rowScanner) (*jwtgate.OneTimeToken, error) {
 	var t jwtgate.OneTimeToken
 	var userID sql.NullInt64
 	var created, expires int64
-	var used sql.NullInt64
+	var used *int64
 	if err := r.Scan(&t.ID, &t.Hash, &t.Purpose, &userID, &t.Email, &t.Data, &t.CreatedBy, &created, &expires, &used); err != nil {
 		return nil, err
 	}
 	t.UserID = userID.Int64
-	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMillis(created), fromMillis(expires), fromNullMillis(used)
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = sqlrow.Time(created), sqlrow.Time(expires), sqlrow.NullTime(used)
 	return &t, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // EnqueueEmail stores e, due at e.NextAttempt, and sets e.ID.
@@ -20,7 +21,7 @@ func (db *DB) EnqueueEmail(ctx context.Context, e *jwtgate.OutboxEmail) error {
 	err = tx.QueryRowContext(ctx, `
 		INSERT INTO outbox (recipient, purpose, body, created_at, next_attempt)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.To, e.Purpose, e.Body, millis(e.CreatedAt), millis(e.NextAttempt)).Scan(&e.ID)
+		e.To, e.Purpose, e.Body, sqlrow.Millis(e.CreatedAt), sqlrow.Millis(e.NextAttempt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: enqueue email: %w", err)
 	}
@@ -46,7 +47,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 			WHERE sent_at IS NULL AND gave_up = 0 AND next_attempt <= ?
 			ORDER BY next_attempt, id LIMIT ?)
 		RETURNING id, recipient, purpose, body, created_at, next_attempt, attempts, last_error`,
-		millis(leaseUntil), millis(now), limit)
+		sqlrow.Millis(leaseUntil), sqlrow.Millis(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim emails: %w", err)
 	}
@@ -58,7 +59,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 			rows.Close()
 			return nil, fmt.Errorf("sqlite: claim emails: %w", err)
 		}
-		e.CreatedAt, e.NextAttempt = fromMillis(created), fromMillis(next)
+		e.CreatedAt, e.NextAttempt = sqlrow.Time(created), sqlrow.Time(next)
 		out = append(out, e)
 	}
 	if err := rows.Close(); err != nil {
@@ -78,7 +79,7 @@ func (db *DB) ClaimEmails(ctx context.Context, now, leaseUntil time.Time, limit 
 // EmailSent marks email id delivered and drops its body.
 func (db *DB) EmailSent(ctx context.Context, id int64, at time.Time) error {
 	return db.updateEmail(ctx, "email sent", id,
-		`UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?`, millis(at), id)
+		`UPDATE outbox SET sent_at = ?, body = NULL WHERE id = ?`, sqlrow.Millis(at), id)
 }
 
 // EmailFailed records a failed attempt; a zero retryAt gives up.
@@ -90,7 +91,7 @@ func (db *DB) EmailFailed(ctx context.Context, id int64, retryAt time.Time, last
 	}
 	return db.updateEmail(ctx, "email failed", id, `
 		UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt = ?
-		WHERE id = ?`, lastErr, millis(retryAt), id)
+		WHERE id = ?`, lastErr, sqlrow.Millis(retryAt), id)
 }
 
 func (db *DB) updateEmail(ctx context.Context, what string, id int64, query string, args ...any) error {
@@ -119,7 +120,7 @@ func (db *DB) PendingEmails(ctx context.Context) (int, error) {
 // DeleteEmailsBefore removes sent and abandoned emails created before t.
 func (db *DB) DeleteEmailsBefore(ctx context.Context, t time.Time) (int, error) {
 	res, err := db.w.ExecContext(ctx, `
-		DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR gave_up = 1)`, millis(t))
+		DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR gave_up = 1)`, sqlrow.Millis(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete emails: %w", err)
 	}
