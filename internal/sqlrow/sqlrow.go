@@ -1,6 +1,7 @@
 // Package sqlrow is the row encoding the SQLite and PostgreSQL stores
-// share: times as unix milliseconds, roles as one comma-joined column, and
-// the scans of user, session and key rows.
+// share: times as unix milliseconds, roles as one comma-joined column, the
+// scans of user, session and key rows, the SQL of the user search, and the
+// migration that recomputes users' name keys.
 //
 // Both schemas use the same column types on purpose (INTEGER/BIGINT
 // milliseconds rather than each database's native time, TEXT roles rather
