@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/pressly/goose/v3"
@@ -96,14 +97,61 @@ func OldNameKey(name string) string { return strings.ToLower(name) }
 const NameKeyVersion = 5
 
 // NameKeyMigration is migration NameKeyVersion, in Go because the rule is
-// Go code (jwtgate.NameKey): up, RekeyUsers with jwtgate.NameKey; down,
-// with OldNameKey. bind is the store's placeholder (see RekeyUsers).
+// Go code (jwtgate.NameKey): up, RekeyUsers with jwtgate.NameKey, then
+// warnInvalidNames; down, RekeyUsers with OldNameKey. bind is the store's
+// placeholder (see RekeyUsers).
 func NameKeyMigration(bind func(int) string) *goose.Migration {
 	return goose.NewGoMigration(NameKeyVersion,
 		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-			return RekeyUsers(ctx, tx, jwtgate.NameKey, bind)
+			if err := RekeyUsers(ctx, tx, jwtgate.NameKey, bind); err != nil {
+				return err
+			}
+			return warnInvalidNames(ctx, tx, bind)
 		}},
 		&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
 			return RekeyUsers(ctx, tx, OldNameKey, bind)
 		}})
+}
+
+// warnInvalidNames records a security.warning audit event for every user
+// whose stored name the name rules now refuse (an invisible character, a
+// symbol, Latin mixed with Greek...). Such a user has a key of their own,
+// so nothing stops the migration, but login refuses the name: the warning,
+// shown on the admin page, says who needs a new account.
+func warnInvalidNames(ctx context.Context, tx *sql.Tx, bind func(int) string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM users ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("check user names: %w", err)
+	}
+	type bad struct {
+		id   int64
+		name string
+		why  error
+	}
+	var found []bad
+	for rows.Next() {
+		var b bad
+		if err := rows.Scan(&b.id, &b.name); err != nil {
+			rows.Close()
+			return fmt.Errorf("check user names: %w", err)
+		}
+		if b.why = jwtgate.ValidateName(b.name); b.why != nil {
+			found = append(found, b)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check user names: %w", err)
+	}
+	insert := `INSERT INTO audit_events (at, type, user_id, name, detail) VALUES (` +
+		bind(1) + `, ` + bind(2) + `, ` + bind(3) + `, ` + bind(4) + `, ` + bind(5) + `)`
+	now := Millis(time.Now())
+	for _, b := range found {
+		detail := fmt.Sprintf("the name %q is no longer valid (%v): this user cannot log in until an admin gives them a new account",
+			b.name, strings.TrimPrefix(b.why.Error(), jwtgate.ErrInvalid.Error()+": "))
+		if _, err := tx.ExecContext(ctx, insert, now, jwtgate.EventSecurityWarning, b.id, strings.ToValidUTF8(b.name, "\uFFFD"), detail); err != nil {
+			return fmt.Errorf("check user names: %w", err)
+		}
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func RunRekey(t *testing.T, open func(t *testing.T) Rekey) {
 			t.Fatalf("migrating down to %d: %v", sqlrow.NameKeyVersion-1, err)
 		}
 		// Old keys: lower case. "ＢＯＢ" had "ｂｏｂ"; the new key is "bob".
-		for _, n := range []string{"Alice", "ＢＯＢ", "Carol"} {
+		for _, n := range []string{"Alice", "ＢＯＢ", "Carol", "Zoë Ωmega"} {
 			if err := r.Insert(ctx, n, sqlrow.OldNameKey(n)); err != nil {
 				t.Fatalf("inserting %q: %v", n, err)
 			}
@@ -53,6 +53,12 @@ func RunRekey(t *testing.T, open func(t *testing.T) Rekey) {
 		}
 		if err := r.Store.CreateUser(ctx, &jwtgate.User{Name: "bob", PasswordHash: "h"}); !errors.Is(err, jwtgate.ErrConflict) {
 			t.Errorf(`CreateUser("bob") next to "ＢＯＢ" = %v, want ErrConflict`, err)
+		}
+		// "Zoë Ωmega" mixes Latin and Greek: unique, so migrated, but the
+		// name rules now refuse it, and the audit log says so.
+		events, err := r.Store.Audit(ctx, jwtgate.AuditFilter{Type: jwtgate.EventSecurityWarning})
+		if err != nil || len(events) != 1 || events[0].Name != "Zoë Ωmega" || !strings.Contains(events[0].Detail, "no longer valid") {
+			t.Errorf("security warnings after the migration = %+v, %v, want one for \"Zoë Ωmega\"", events, err)
 		}
 	})
 	t.Run("swap", func(t *testing.T) {
