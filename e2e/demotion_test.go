@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/pgtest"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 )
 
 // TestDemotionReachesEveryInstance (issue 17 §3): an admin demoted on one
@@ -34,7 +35,7 @@ func TestDemotionReachesEveryInstance(t *testing.T) {
 		t.Fatalf("PUT /admin/users/dave/roles [] on A = %d %s", r.status, r.body)
 	}
 	for _, s := range []*Server{a, b} {
-		took := waitFor(t, "demotion reaching "+s.URL, func() bool {
+		took := testkit.Eventually(t, "demotion reaching "+s.URL, func() bool {
 			r := send(t, "GET", s.URL+"/admin/users", nil, "Authorization", "Bearer "+dave)
 			return r.status == 401 || r.status == 403
 		})
