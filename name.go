@@ -49,6 +49,10 @@ func PrepareName(name string) (string, error) {
 		return "", fmt.Errorf("%w: name is empty", ErrInvalid)
 	case name == "." || name == "..":
 		return "", fmt.Errorf("%w: name may not be %q", ErrInvalid, name)
+	case len(name) > 4*utf8.UTFMax*MaxNameLen:
+		// Before any Unicode work (login checks every name it is sent).
+		// Room for combining marks that NFC will compose.
+		return "", fmt.Errorf("%w: name is longer than %d characters", ErrInvalid, MaxNameLen)
 	}
 	for _, r := range name {
 		switch {
