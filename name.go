@@ -53,6 +53,8 @@ func PrepareName(name string) (string, error) {
 		// Before any Unicode work (login checks every name it is sent).
 		// Room for combining marks that NFC will compose.
 		return "", fmt.Errorf("%w: name is longer than %d characters", ErrInvalid, MaxNameLen)
+	case strings.TrimSpace(name) != name:
+		return "", fmt.Errorf("%w: name has leading or trailing spaces", ErrInvalid)
 	}
 	for _, r := range name {
 		switch {

@@ -64,7 +64,7 @@ func TestPrepareName(t *testing.T) {
 		{name: "dot", in: ".", invalid: `may not be "."`},
 		{name: "dot dot", in: "..", invalid: `may not be ".."`},
 		{name: "empty", in: "", invalid: "empty"},
-		{name: "leading space", in: " alice", invalid: "leading, trailing or double spaces"},
+		{name: "leading space", in: " alice", invalid: "leading or trailing spaces"},
 		{name: "double space", in: "jane  doe", invalid: "leading, trailing or double spaces"},
 		{name: "control", in: "a\x00b", invalid: "control character"},
 		{name: "not UTF-8", in: "a\xffb", invalid: "not valid UTF-8"},
