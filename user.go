@@ -133,7 +133,8 @@ type UserStore interface {
 	// SearchUsers returns one page of the users whose name key contains
 	// q.Match's, ordered by id, and how many match in all.
 	SearchUsers(ctx context.Context, q UserQuery) (UserPage, error)
-	// SetPasswordHash replaces the stored hash. ErrNotFound if no such user.
+	// SetPasswordHash replaces the stored hash and, atomically, voids the
+	// user's unused password-reset links. ErrNotFound if no such user.
 	SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error
 	// SetRoles replaces a user's roles. ErrNotFound if no such user.
 	SetRoles(ctx context.Context, id int64, roles []string, at time.Time) error

@@ -101,7 +101,7 @@ func (s *Service) sendReset(ctx context.Context, ident string) error {
 
 // ResetPassword uses a reset link: it sets the new password, ends every
 // session of the user on every instance, voids the user's other reset
-// links, marks the address the link reached as verified, and tells the
+// links (the store does, with any new password), marks the address the link reached as verified, and tells the
 // user by email. A password the policy refuses leaves the link usable.
 // Errors wrap ErrInvalidToken or jwtgate.ErrInvalid.
 func (s *Service) ResetPassword(ctx context.Context, tok, newPassword string) error {
@@ -129,9 +129,6 @@ func (s *Service) ResetPassword(ctx context.Context, tok, newPassword string) er
 	}
 	if err := s.auth.SetPassword(ctx, u.Name, newPassword); err != nil {
 		return fmt.Errorf("accounts: reset: %w", err)
-	}
-	if _, err := s.store.DeleteOneTimeTokens(ctx, u.ID, jwtgate.PurposeResetPassword); err != nil {
-		s.o.Logger.Error("older reset links not voided", "user_id", u.ID, "err", err)
 	}
 	now := s.o.Now()
 	if cur, err := s.store.UserEmail(ctx, u.ID); err == nil && !cur.Verified() && jwtgate.EmailKey(cur.Address) == jwtgate.EmailKey(t.Email) {

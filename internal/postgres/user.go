@@ -141,8 +141,12 @@ func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 // time to at. It returns an error wrapping jwtgate.ErrNotFound if there is
 // no such user.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`,
-		hash, sqlrow.Millis(at), id)
+	// A new password voids the reset links sent before it, in the same
+	// statement.
+	tag, err := db.pool.Exec(ctx, `
+		WITH voided AS (DELETE FROM one_time_tokens WHERE user_id = $3 AND purpose = $4 AND used_at IS NULL)
+		UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`,
+		hash, sqlrow.Millis(at), id, jwtgate.PurposeResetPassword)
 	if isUnstorable(err) {
 		// The hash is never part of an error: errors end up in logs.
 		return fmt.Errorf("postgres: set password of user %d: %w: the hash cannot be stored (invalid UTF-8 or NUL)", id, jwtgate.ErrInvalid)

@@ -124,11 +124,27 @@ func (db *DB) ListUsers(ctx context.Context) ([]jwtgate.User, error) {
 // time to at. It returns an error wrapping jwtgate.ErrNotFound if there is
 // no such user.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `
+	tx, err := db.w.BeginTx(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: set password of user %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `
 		UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`,
 		hash, sqlrow.Millis(at), id)
 	// The hash is never part of an error: errors end up in logs.
-	return oneRow(res, err, "set password of user %d", id)
+	if err := oneRow(res, err, "set password of user %d", id); err != nil {
+		return err
+	}
+	// A new password voids the reset links sent before it.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ? AND used_at IS NULL`,
+		id, jwtgate.PurposeResetPassword); err != nil {
+		return fmt.Errorf("sqlite: set password of user %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: set password of user %d: %w", id, err)
+	}
+	return nil
 }
 
 // SetDisabled disables or enables the user and sets its updated time to

@@ -153,7 +153,19 @@ func testOneTimeTokenManage(t *testing.T, newStore func(*testing.T) jwtgate.Stor
 		t.Errorf("RevokeOneTimeToken(used) = %v, want ErrNotFound", err)
 	}
 
-	// A password change voids reset links; a verification can be voided alone.
+	// A new password voids reset links, whoever sets it; not verification links.
+	mustCreateOTT(t, s, ott("r0", jwtgate.PurposeResetPassword, alice.ID, ""))
+	mustCreateOTT(t, s, ott("v0", jwtgate.PurposeVerifyEmail, alice.ID, "alice@example.test"))
+	if err := s.SetPasswordHash(ctx, alice.ID, testHash, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SpendOneTimeToken(ctx, jwtgate.PurposeResetPassword, hashOf("r0"), t0); !errors.Is(err, jwtgate.ErrNotFound) {
+		t.Errorf("SpendOneTimeToken(reset link from before a password change) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.SpendOneTimeToken(ctx, jwtgate.PurposeVerifyEmail, hashOf("v0"), t0); err != nil {
+		t.Errorf("SpendOneTimeToken(verification link after a password change) = %v, want it still good", err)
+	}
+	// DeleteOneTimeTokens voids one purpose alone.
 	mustCreateOTT(t, s, ott("r", jwtgate.PurposeResetPassword, alice.ID, ""))
 	mustCreateOTT(t, s, ott("v", jwtgate.PurposeVerifyEmail, alice.ID, "alice@example.test"))
 	if n, err := s.DeleteOneTimeTokens(ctx, alice.ID, jwtgate.PurposeResetPassword); err != nil || n != 1 {
