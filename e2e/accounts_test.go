@@ -157,3 +157,74 @@ func TestResetEndsSessionsOnOtherInstance(t *testing.T) {
 		t.Errorf("the same reset link on B = %d %s, want 400", r.status, r.body)
 	}
 }
+
+// TestBrowserInvitation: an admin invites from the admin page of a server
+// without email, hands the link over, and the invited person signs up in
+// another browser profile with the invited address, already verified; the
+// used link then shows a clear page.
+func TestBrowserInvitation(t *testing.T) {
+	srv := StartServer(t, "", []string{"--demo", "--signup=invite"})
+	admin := newBrowser(t, srv, 120*time.Second)
+	admin.do("open the login page", chromedp.Navigate(srv.URL+"/login"))
+	admin.waitVisible("#login-form")
+	if got := admin.evalString(`String(!!document.getElementById("signup-link"))`); got != "false" {
+		t.Errorf("the login page links to signup in invite mode")
+	}
+	admin.do("log in as admin",
+		chromedp.SendKeys(chromedp.ID("name"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), "1234"),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	admin.waitPath("/")
+	admin.do("open the admin page", chromedp.Navigate(srv.URL+"/admin"))
+	admin.waitText("#invitations", "No open invitations")
+	admin.do("invite erin",
+		chromedp.SendKeys(chromedp.ID("invite-email"), "erin@example.test"),
+		chromedp.SendKeys(chromedp.ID("invite-roles"), "dev"),
+		chromedp.Click(chromedp.ID("invite")),
+	)
+	admin.waitText("#invitations-done", "hand over this link")
+	admin.waitText("#invitations", "erin@example.test")
+	link := admin.evalString(`document.querySelector("#invitations-done .invite-link").textContent`)
+	if !strings.HasPrefix(link, srv.URL+"/signup#invitation=") {
+		t.Fatalf("invitation link %q", link)
+	}
+
+	erin := admin.newProfile()
+	erin.do("open the invitation", chromedp.Navigate(link))
+	erin.waitVisible("#signup-form")
+	waitValue := func(b *browser, id, want string) {
+		t.Helper()
+		testkit.Eventually(t, id+" to be "+want, func() bool {
+			return b.evalString(`document.getElementById("`+id+`").value`) == want
+		})
+	}
+	waitValue(erin, "email", "erin@example.test")
+	erin.do("sign up",
+		chromedp.SendKeys(chromedp.ID("name"), "erin"),
+		chromedp.SendKeys(chromedp.ID("password"), "erin's long password"),
+		chromedp.SendKeys(chromedp.ID("confirm-password"), "erin's long password"),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	erin.waitText("#signup-done", "You can log in now")
+	tok := loginToken(t, srv.URL, "erin", "erin's long password")
+	r := send(t, "GET", srv.URL+"/user/email", nil, "Authorization", "Bearer "+tok)
+	if r.status != 200 || r.jsonBody()["email"] != "erin@example.test" || r.jsonBody()["email_verified"] != true {
+		t.Errorf("erin's address = %d %s, want erin@example.test, verified", r.status, r.body)
+	}
+	if r := send(t, "GET", srv.URL+"/user", nil, "Authorization", "Bearer "+tok); !strings.Contains(string(r.body), `"dev"`) {
+		t.Errorf("erin's roles: %s, want dev from the invitation", r.body)
+	}
+
+	// The used link says so, and offers no form. (From another page: from
+	// /signup itself, the link would only change the fragment.)
+	erin.do("leave the signup page", chromedp.Navigate(srv.URL+"/login"))
+	erin.waitVisible("#login-form")
+	erin.do("open the invitation again", chromedp.Navigate(link))
+	erin.waitText("#signup-error", "invalid, has expired or was already used")
+	if got := erin.evalString(`String(document.getElementById("signup-form").hidden)`); got != "true" {
+		t.Error("the signup form is shown for a used invitation")
+	}
+	admin.do("reload the invitations", chromedp.Click(chromedp.ID("invitations-reload")))
+	admin.waitText("#invitations", "No open invitations")
+}

@@ -4,6 +4,7 @@
 // page. A user without the admin role is told so, and the page makes no
 // call to the admin API. For an administrator it shows, all at once:
 //   Users         admin/users.js, admin/create.js, admin/dialogs.js;
+//   Invitations   admin/invitations.js (when signup is not closed);
 //   Signing keys  admin/keys.js;
 //   Audit log     admin/audit.js.
 // The admin API enforces the role itself; this page only follows it: an
@@ -19,6 +20,7 @@ import { createUserForm } from "./admin/create.js";
 import { createDialogs } from "./admin/dialogs.js";
 import { createKeys } from "./admin/keys.js";
 import { createAudit } from "./admin/audit.js";
+import { createInvitations } from "./admin/invitations.js";
 
 const main = $("main");
 const card = $("gate");
@@ -42,7 +44,7 @@ const gate = createGate({
     // Show the whole page at once, lists included, so that nothing moves
     // after it appears.
     try {
-      await Promise.all([users.load(), keys.load(), audit.load()]);
+      await Promise.all([users.load(), invitations.load(), keys.load(), audit.load()]);
     } catch (err) {
       if (quiet(err)) {
         return false;
@@ -91,6 +93,7 @@ const users = createUsers({
 });
 const dialogs = createDialogs({ call, quiet, users, audit, shown: () => !admin.hidden });
 const keys = createKeys({ call, quiet, session: gate.session, onChange: () => audit.changed() });
+const invitations = createInvitations({ call, quiet, onChange: () => audit.changed() });
 createUserForm({ call, quiet, users });
 
 function showMe(user) {
