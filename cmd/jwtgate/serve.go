@@ -39,7 +39,8 @@ type serveConfig struct {
 	forwardAuthHosts           string
 	cookieDomain               string
 	redisURL                   string
-	account, ip                throttle.Policy
+	pair, ip, account, device  throttle.Policy
+	maxSessions                int
 	logLevel                   slog.Level
 	secret                     string // env only
 	adminPassword              string // env only
@@ -62,9 +63,10 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.rotateEvery, "key-rotation-interval", 0, "rotate the signing key automatically this often (0: only by hand)")
 	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
 	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
-	fs.IntVar(&cfg.account.MaxFailures, "login-max-failures", throttle.DefaultAccountPolicy.MaxFailures, "failed logins per account within --login-window before it must wait, 1 to 100 (per client address: 4× this, at most 100)")
-	fs.DurationVar(&cfg.account.Window, "login-window", throttle.DefaultAccountPolicy.Window, "how long a failed login counts")
-	fs.DurationVar(&cfg.account.BanTime, "login-ban-time", throttle.DefaultAccountPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
+	fs.IntVar(&cfg.pair.MaxFailures, "login-max-failures", throttle.DefaultPairPolicy.MaxFailures, "failed logins per account from one client address, or from one device-cookie browser, within --login-window before it must wait, 1 to 100 (per client address: 4× this; per account from all addresses: 20× this; each at most 100)")
+	fs.DurationVar(&cfg.pair.Window, "login-window", throttle.DefaultPairPolicy.Window, "how long a failed login counts")
+	fs.DurationVar(&cfg.pair.BanTime, "login-ban-time", throttle.DefaultPairPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
+	fs.IntVar(&cfg.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions per user; a login beyond this ends the user's least recently used sessions (0: no cap)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
 	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
 	fs.StringVar(&cfg.cookieDomain, "cookie-domain", "", "share the session cookie with every host under this domain (e.g. example.com, a parent of the issuer's host) for forward auth across hosts; the login page may return to them")
@@ -126,12 +128,18 @@ func (cfg *serveConfig) validate() (err error) {
 	if cfg.rotateEvery < 0 || (cfg.rotateEvery > 0 && cfg.rotateEvery < cfg.publishDelay+cfg.accessTTL) {
 		return configErr("invalid --key-rotation-interval %s: must be 0 or at least --key-publish-delay + --access-ttl", cfg.rotateEvery)
 	}
-	cfg.account.MaxBan = max(throttle.DefaultAccountPolicy.MaxBan, cfg.account.BanTime)
-	if err := cfg.account.Validate(); err != nil {
+	cfg.pair.MaxBan = max(throttle.DefaultPairPolicy.MaxBan, cfg.pair.BanTime)
+	if err := cfg.pair.Validate(); err != nil {
 		return configErr("invalid --login-max-failures/--login-window/--login-ban-time: %v", err)
 	}
-	cfg.ip = cfg.account
-	cfg.ip.MaxFailures = min(4*cfg.account.MaxFailures, 100)
+	cfg.device = cfg.pair
+	cfg.ip = cfg.pair
+	cfg.ip.MaxFailures = min(4*cfg.pair.MaxFailures, throttle.MaxMaxFailures)
+	cfg.account = cfg.pair
+	cfg.account.MaxFailures = min(20*cfg.pair.MaxFailures, throttle.MaxMaxFailures)
+	if cfg.maxSessions < 0 {
+		return configErr("invalid --max-sessions-per-user %d: must be 0 (no cap) or positive", cfg.maxSessions)
+	}
 	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
 		return configErr("invalid --trusted-proxies: %v", err)
 	}
@@ -237,17 +245,21 @@ func runServe(c cmdIO, args []string) error {
 		}
 		defer rdb.Close()
 	}
-	accounts, addrs, err := limiters(store, rdb, cfg)
+	lims, err := limiters(store, rdb, cfg)
 	if err != nil {
 		return err
+	}
+	maxSessions := cfg.maxSessions
+	if maxSessions == 0 {
+		maxSessions = -1 // no cap
 	}
 	svc, err := auth.New(ctx, store, keys, auth.Options{
 		Observer: m,
 		Issuer:   cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
-		AccountLimiter: accounts,
-		IPLimiter:      addrs,
+		PairLimiter: lims.pair, IPLimiter: lims.ip, AccountLimiter: lims.account, DeviceLimiter: lims.device,
+		MaxSessionsPerUser: maxSessions,
 	})
 	if err != nil {
 		return err
@@ -331,12 +343,15 @@ func runServe(c cmdIO, args []string) error {
 	return nil
 }
 
+// loginLimiters are the failed-login counters (see internal/auth/throttle.go).
+type loginLimiters struct{ pair, ip, account, device throttle.Limiter }
+
 // limiters picks where failed-login counters live: in Redis when --redis
 // is set (its Fail is several times cheaper than a durable database
 // write); else in PostgreSQL when the store is, so the limits hold for the
 // whole cluster rather than per instance; else in memory (SQLite, one
 // instance).
-func limiters(store store, rdb *redis.Client, cfg *serveConfig) (accounts, addrs throttle.Limiter, err error) {
+func limiters(store store, rdb *redis.Client, cfg *serveConfig) (loginLimiters, error) {
 	var mk func(name string, p throttle.Policy) (throttle.Limiter, error)
 	switch pg, isPG := store.(*postgres.DB); {
 	case rdb != nil:
@@ -344,15 +359,31 @@ func limiters(store store, rdb *redis.Client, cfg *serveConfig) (accounts, addrs
 	case isPG:
 		mk = func(name string, p throttle.Policy) (throttle.Limiter, error) { return pg.Limiter(name, p, time.Now) }
 	default:
-		return throttle.NewMemory(cfg.account, time.Now), throttle.NewMemory(cfg.ip, time.Now), nil
+		mk = func(_ string, p throttle.Policy) (throttle.Limiter, error) {
+			return throttle.NewMemory(p, time.Now), nil
+		}
 	}
-	if accounts, err = mk("account", cfg.account); err != nil {
-		return nil, nil, configErr("login throttling: %v", err)
+	var l loginLimiters
+	for _, x := range []struct {
+		name string
+		p    throttle.Policy
+		to   *throttle.Limiter
+	}{
+		// "account" and "ip" keep their names (and stored counters) from
+		// before the pair and device limiters; "account" is now the
+		// higher, cluster-wide per-account limit.
+		{"pair", cfg.pair, &l.pair},
+		{"ip", cfg.ip, &l.ip},
+		{"account", cfg.account, &l.account},
+		{"device", cfg.device, &l.device},
+	} {
+		lim, err := mk(x.name, x.p)
+		if err != nil {
+			return l, configErr("login throttling: %v", err)
+		}
+		*x.to = lim
 	}
-	if addrs, err = mk("ip", cfg.ip); err != nil {
-		return nil, nil, configErr("login throttling: %v", err)
-	}
-	return accounts, addrs, nil
+	return l, nil
 }
 
 // splitList splits a comma-separated setting, dropping empty entries.

@@ -32,6 +32,11 @@ const (
 	// MinPasswordLen follows NIST SP 800-63B: at least 8 characters for
 	// user-chosen passwords.
 	MinPasswordLen = 8
+	// DefaultMaxSessionsPerUser is the default cap on a user's live
+	// sessions: far more devices than a person has, few enough that a
+	// script or an attacker with the password logging in again and again
+	// cannot grow the session table (and each session list) without bound.
+	DefaultMaxSessionsPerUser = 100
 	// Leeway is the clock skew tolerated on exp, nbf and iat (RFC 8725
 	// suggests "a small leeway"; 30 s covers NTP-synced hosts).
 	Leeway = 30 * time.Second
@@ -50,10 +55,16 @@ type Options struct {
 	Limiter *password.Limiter
 	// Revocations is the instance's revocation set; nil means a new one.
 	Revocations *Revocations
-	// AccountLimiter and IPLimiter throttle failed logins per account name
-	// and per client address; nil means in-memory ones with the default
-	// policies.
-	AccountLimiter, IPLimiter throttle.Limiter
+	// PairLimiter, IPLimiter and AccountLimiter throttle failed logins per
+	// account and client address together, per client address, and per
+	// account from everywhere; DeviceLimiter per device cookie (see
+	// throttle.go). Nil means in-memory ones with the default policies
+	// (throttle.DefaultPairPolicy and so on).
+	PairLimiter, IPLimiter, AccountLimiter, DeviceLimiter throttle.Limiter
+	// MaxSessionsPerUser caps a user's live sessions: a login beyond it
+	// ends the user's least recently used sessions. Zero means
+	// DefaultMaxSessionsPerUser; negative means no cap.
+	MaxSessionsPerUser int
 	// Sealer seals the refresh-token key at rest; nil stores it plain.
 	Sealer *seal.Sealer
 	// Observer counts outcomes for metrics; nil counts nothing.
@@ -69,6 +80,7 @@ type Service struct {
 	verifier   *token.Verifier
 	revs       *Revocations
 	refreshKey []byte // HMAC key deriving a refresh token's successor
+	deviceKey  []byte // HMAC key of device cookies (device.go); nil without keys
 	cache      *tokenCache
 	o          Options
 	// dummy is checked for unknown users, so they cost what a wrong
@@ -95,7 +107,7 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 		o.Hash = password.OWASP
 	}
 	if o.Limiter == nil {
-		o.Limiter = password.NewLimiter(0, 0)
+		o.Limiter = password.NewLimiter(0, 0, 0)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -109,11 +121,20 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	if o.Revocations == nil {
 		o.Revocations = NewRevocations(store, o.Now)
 	}
-	if o.AccountLimiter == nil {
-		o.AccountLimiter = throttle.NewMemory(throttle.DefaultAccountPolicy, o.Now)
+	if o.PairLimiter == nil {
+		o.PairLimiter = throttle.NewMemory(throttle.DefaultPairPolicy, o.Now)
 	}
 	if o.IPLimiter == nil {
 		o.IPLimiter = throttle.NewMemory(throttle.DefaultIPPolicy, o.Now)
+	}
+	if o.AccountLimiter == nil {
+		o.AccountLimiter = throttle.NewMemory(throttle.DefaultAccountPolicy, o.Now)
+	}
+	if o.DeviceLimiter == nil {
+		o.DeviceLimiter = throttle.NewMemory(throttle.DefaultDevicePolicy, o.Now)
+	}
+	if o.MaxSessionsPerUser == 0 {
+		o.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
 	if err := password.Validate(o.Hash); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -124,6 +145,9 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	}
 	var err error
 	if s.refreshKey, err = loadSecret(ctx, store, o.Sealer, "refresh-successor", o.Now()); err != nil {
+		return nil, err
+	}
+	if s.deviceKey, err = loadSecret(ctx, store, o.Sealer, "device-cookie", o.Now()); err != nil {
 		return nil, err
 	}
 	algs := []string{token.EdDSA, token.ES256, token.RS256}

@@ -182,37 +182,6 @@ func TestRehashOnLogin(t *testing.T) {
 	}
 }
 
-// TestLoginBusy: when the hashing queue is full, Login fails fast with
-// ErrBusy instead of queueing without bound.
-func TestLoginBusy(t *testing.T) {
-	lim := password.NewLimiter(1, 1)
-	e := newEnv(t, Options{Limiter: lim})
-	ctx := context.Background()
-	e.svc.CreateUser(ctx, "alice", "alice-pass", nil)
-	release := make(chan struct{})
-	started := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for range 2 { // one running, one waiting: the queue is full
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lim.Do(ctx, func() { started <- struct{}{}; <-release })
-		}()
-	}
-	<-started
-	for lim.Waiting() < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := e.svc.Login(ctx, "alice", "alice-pass", Client{}); !errors.Is(err, jwtgate.ErrBusy) {
-		t.Errorf("Login with a full queue = %v, want ErrBusy", err)
-	}
-	close(release)
-	wg.Wait()
-	if _, err := e.svc.Login(ctx, "alice", "alice-pass", Client{}); err != nil {
-		t.Errorf("Login after the queue drained = %v", err)
-	}
-}
-
 func TestCreateUserValidation(t *testing.T) {
 	e := newEnv(t, Options{})
 	ctx := context.Background()

@@ -14,10 +14,14 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// Client describes where a request came from, for sessions and logs.
+// Client describes where a request came from, for sessions, logs and
+// throttling.
 type Client struct {
 	IP        string
 	UserAgent string
+	// Device is the device cookie the browser sent with a login (see
+	// device.go), or "". It is a credential of sorts: never log it.
+	Device string
 }
 
 // Tokens is what a login or refresh returns.
@@ -26,6 +30,8 @@ type Tokens struct {
 	ExpiresIn time.Duration
 	Refresh   string
 	Claims    *token.Claims
+	// Device is a fresh device cookie for the browser (logins only).
+	Device string
 }
 
 // Login checks name and password and, if they match an enabled user, starts
@@ -34,7 +40,9 @@ type Tokens struct {
 // Every failure that could reveal whether the account exists (unknown name,
 // wrong password, disabled account) returns ErrBadCredentials after the same
 // password-hash work. Malformed input returns ErrInvalid; a full hashing
-// queue returns ErrBusy.
+// queue returns ErrBusy; a throttled account, address or device, or a
+// client or account with too many logins already in progress, returns a
+// *ThrottledError (see throttle.go for the rules).
 func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
 	tok, err := s.login(ctx, name, pw, c)
 	s.o.Observer.Login(loginOutcome(err))
@@ -52,8 +60,8 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 		return nil, fmt.Errorf("%w: password is longer than %d bytes", jwtgate.ErrInvalid, jwtgate.MaxPasswordLen)
 	}
 	ctx = WithClient(ctx, c)
-	account, addr := throttleKeys(name, c.IP)
-	if err := s.throttleCheck(ctx, account, addr); err != nil {
+	at := s.newAttempt(name, c)
+	if err := s.throttleCheck(ctx, at); err != nil {
 		return nil, err
 	}
 	u, err := timed(s, "user_by_name", func() (*jwtgate.User, error) { return s.store.UserByName(ctx, name) })
@@ -64,7 +72,7 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok, rehash, err := s.check(ctx, hash, pw)
+	ok, rehash, err := s.check(ctx, at, hash, pw)
 	if err != nil {
 		if errors.Is(err, password.ErrMalformed) {
 			s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSecurityWarning, UserID: u.ID, Name: u.Name, Detail: "stored password hash is malformed"})
@@ -83,21 +91,29 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	}
 	if failed != nil {
 		s.audit(ctx, *failed)
-		s.throttleFail(ctx, account, addr, jwtgate.AuditEvent{UserID: failed.UserID, Name: failed.Name})
+		s.throttleFail(ctx, at, jwtgate.AuditEvent{UserID: failed.UserID, Name: failed.Name})
 		return nil, jwtgate.ErrBadCredentials
 	}
-	if err := s.o.AccountLimiter.Reset(context.WithoutCancel(ctx), account); err != nil {
-		s.o.Logger.Error("throttle: reset after login", "err", err)
-	}
+	s.throttleSuccess(ctx, at)
 	if rehash {
 		s.upgradeHash(ctx, u, pw)
 	}
-	return s.startSession(ctx, u, c)
+	tok, err := s.startSession(ctx, u, c)
+	if err != nil {
+		return nil, err
+	}
+	if s.deviceKey != nil {
+		tok.Device = s.newDeviceCookie(u.Name)
+	}
+	return tok, nil
 }
 
-// check runs password.Check under the hashing limiter.
-func (s *Service) check(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
-	lerr := s.o.Limiter.Do(ctx, func() {
+// check runs password.Check under the hashing limiter, queued fairly under
+// the attempt's address and capped per address and per account (or
+// device): a flood from some clients, or on one account, cannot keep
+// anyone else's login from its turn.
+func (s *Service) check(ctx context.Context, at attempt, hash, pw string) (ok, rehash bool, err error) {
+	lerr := s.o.Limiter.Do(ctx, at.addr, at.capped(), func() {
 		start := time.Now()
 		ok, rehash, err = password.Check(hash, pw, s.o.Hash)
 		s.o.Observer.Hash(time.Since(start))
@@ -108,9 +124,11 @@ func (s *Service) check(ctx context.Context, hash, pw string) (ok, rehash bool, 
 	return ok, rehash, err
 }
 
-// hash runs password.Hash under the hashing limiter.
+// hash runs password.Hash under the hashing limiter. Hashes for new
+// passwords (admin, CLI, a password change after its check) queue under
+// one flow of their own and are not capped.
 func (s *Service) hash(ctx context.Context, pw string) (h string, err error) {
-	lerr := s.o.Limiter.Do(ctx, func() {
+	lerr := s.o.Limiter.Do(ctx, "new-password", nil, func() {
 		start := time.Now()
 		h, err = password.Hash(pw, s.o.Hash)
 		s.o.Observer.Hash(time.Since(start))
@@ -121,9 +139,15 @@ func (s *Service) hash(ctx context.Context, pw string) (h string, err error) {
 	return h, err
 }
 
+// busy maps the hashing limiter's refusals: a full queue, or a wait the
+// request's deadline ended, is ErrBusy (503); a client or account at its
+// cap is a ThrottledError (429) for a second.
 func busy(err error) error {
-	if errors.Is(err, password.ErrBusy) {
-		return jwtgate.ErrBusy
+	switch {
+	case errors.Is(err, password.ErrTooMany):
+		return &ThrottledError{Wait: time.Second, InProgress: true}
+	case errors.Is(err, password.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", jwtgate.ErrBusy, err)
 	}
 	return fmt.Errorf("auth: waiting to hash: %w", err)
 }
@@ -168,7 +192,33 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 		return nil, fmt.Errorf("auth: start session: %w", err)
 	}
 	s.logEvent(ctx, ev)
+	s.evictSessions(ctx, u, now)
 	return &Tokens{Access: access, ExpiresIn: s.o.AccessTTL, Refresh: refresh, Claims: claims}, nil
+}
+
+// evictSessions ends u's least recently used sessions beyond
+// MaxSessionsPerUser, after a login added one. Failure is logged, not
+// returned: the login itself was good, and the next one evicts again.
+func (s *Service) evictSessions(ctx context.Context, u *jwtgate.User, now time.Time) {
+	if s.o.MaxSessionsPerUser <= 0 {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	ids, err := timed(s, "evict_sessions", func() ([]string, error) {
+		return s.store.EvictSessions(ctx, u.ID, s.o.MaxSessionsPerUser, now, s.revocationExpiry(now))
+	})
+	if err != nil {
+		s.o.Logger.Error("evicting sessions over the cap", "user_id", u.ID, "err", err)
+		return
+	}
+	if len(ids) == 0 {
+		return
+	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventSessionsRevoked, UserID: u.ID, Name: u.Name,
+		Detail: fmt.Sprintf("%s evicted: over the cap of %d live sessions", sessionsText(len(ids)), s.o.MaxSessionsPerUser)})
+	if err := s.revs.Sync(ctx); err != nil {
+		s.o.Logger.Warn("revocation sync after eviction failed", "err", err)
+	}
 }
 
 // mint signs an access token for u in session sid, issued at iat.

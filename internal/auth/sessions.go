@@ -88,17 +88,19 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 	}
 	// Guessing the current password from a stolen session is throttled
 	// like a login.
-	account, addr := throttleKeys(u.Name, clientFrom(ctx).IP)
-	if err := s.throttleCheck(ctx, account, addr); err != nil {
+	cl := clientFrom(ctx)
+	cl.Device = "" // a stolen session's guesses count on the account, never on a device
+	at := s.newAttempt(u.Name, cl)
+	if err := s.throttleCheck(ctx, at); err != nil {
 		return err
 	}
-	ok, _, err := s.check(ctx, u.PasswordHash, current)
+	ok, _, err := s.check(ctx, at, u.PasswordHash, current)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong current password on password change"})
-		s.throttleFail(ctx, account, addr, jwtgate.AuditEvent{UserID: u.ID, Name: u.Name})
+		s.throttleFail(ctx, at, jwtgate.AuditEvent{UserID: u.ID, Name: u.Name})
 		return jwtgate.ErrBadCredentials
 	}
 	h, err := s.hash(ctx, next)

@@ -1,11 +1,8 @@
 package password
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -122,52 +119,6 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v %v", enc, p2, err)
 		}
 	})
-}
-
-func TestLimiter(t *testing.T) {
-	l := NewLimiter(2, 2)
-	release := make(chan struct{})
-	var running, peak atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- l.Do(context.Background(), func() {
-				n := running.Add(1)
-				for {
-					p := peak.Load()
-					if n <= p || peak.CompareAndSwap(p, n) {
-						break
-					}
-				}
-				<-release
-				running.Add(-1)
-			})
-		}()
-	}
-	// 4 can be in (2 running + 2 waiting); the other 6 are refused at once.
-	busy := 0
-	for range 6 {
-		if err := <-errs; errors.Is(err, ErrBusy) {
-			busy++
-		}
-	}
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("Do = %v for an admitted caller", err)
-		}
-	}
-	if busy != 6 {
-		t.Errorf("refused %d callers, want 6", busy)
-	}
-	if peak.Load() > 2 {
-		t.Errorf("peak concurrency %d, want <= 2", peak.Load())
-	}
 }
 
 func BenchmarkHashOWASP(b *testing.B) {

@@ -230,3 +230,30 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 	}
 	return won, nil
 }
+
+// EvictSessions revokes the user's live sessions beyond the keep most
+// recently used. The UPDATE rechecks revoked_at on rows another evictor
+// revoked first, so concurrent evictions each return, and feed, only the
+// sessions they revoked themselves.
+func (db *DB) EvictSessions(ctx context.Context, userID int64, keep int, at, until time.Time) ([]string, error) {
+	var ids []string
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			UPDATE sessions SET revoked_at = $1
+			WHERE revoked_at IS NULL AND id IN (
+				SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1
+				ORDER BY last_used_at DESC, created_at DESC, id DESC OFFSET $3)
+			RETURNING id`, sqlrow.Millis(at), userID, max(keep, 0))
+		if err != nil {
+			return err
+		}
+		if ids, err = collect(rows, pgx.RowTo[string]); err != nil || len(ids) == 0 {
+			return err
+		}
+		return appendFeed(ctx, tx, feedSessions, ids, until)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: evict sessions of user %d: %w", userID, err)
+	}
+	return ids, nil
+}

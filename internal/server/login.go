@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/auth"
@@ -27,6 +28,9 @@ type tokenResponse struct {
 // writeTokens sends tokens as JSON and as cookies.
 func writeTokens(w http.ResponseWriter, r *http.Request, svc *auth.Service, ck cookies, tok *auth.Tokens) {
 	ck.set(w, r, tok.Access, tok.ExpiresIn, tok.Refresh, svc.SessionIdleTTL())
+	if tok.Device != "" {
+		setDeviceCookie(w, r, ck, tok.Device)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.Access, TokenType: "Bearer",
 		ExpiresIn: int(tok.ExpiresIn.Seconds()), RefreshToken: tok.Refresh})
@@ -48,17 +52,48 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		tok, err := svc.Login(ctx, *req.Name, *req.Password, auth.ClientFrom(r.Context()))
+		c := auth.ClientFrom(r.Context())
+		c.Device, _ = cookieValue(r.Header, deviceCookieName(ck))
+		tok, err := svc.Login(ctx, *req.Name, *req.Password, c)
+		var te *auth.ThrottledError
 		switch {
 		case err == nil:
 		case errors.Is(err, jwtgate.ErrBadCredentials):
 			writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
+			return
+		case errors.As(err, &te) && te.InProgress:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, "throttled", "too many logins in progress for this client or account; retry shortly")
 			return
 		default:
 			writeServiceError(w, logger, err)
 			return
 		}
 		writeTokens(w, r, svc, ck, tok)
+	})
+}
+
+// deviceCookieMaxAge is how long a browser keeps its device cookie (see
+// internal/auth/device.go); every successful login renews it.
+const deviceCookieMaxAge = 180 * 24 * time.Hour
+
+// deviceCookieName is the device cookie's name: __Secure- when the server's
+// public URL is https (see cookies), so a plain-http page cannot plant one.
+// It is host-only, even with --cookie-domain: only jwtgate's login reads it.
+func deviceCookieName(ck cookies) string {
+	if ck.secure {
+		return "__Secure-jwtgate_device"
+	}
+	return "jwtgate_device"
+}
+
+// setDeviceCookie gives the browser its device cookie: sent only to the
+// login routes, HttpOnly, and Strict, since only our own login page needs
+// it.
+func setDeviceCookie(w http.ResponseWriter, r *http.Request, ck cookies, v string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: deviceCookieName(ck), Value: v, Path: "/login", MaxAge: int(deviceCookieMaxAge.Seconds()),
+		HttpOnly: true, Secure: ck.secureFor(r), SameSite: http.SameSiteStrictMode,
 	})
 }
 

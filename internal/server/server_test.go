@@ -180,8 +180,11 @@ func TestLogin(t *testing.T) {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
 			}
 			cookies := r.resp.Cookies()
-			if len(cookies) != 2 {
-				t.Fatalf("cookies = %+v, want access and refresh", cookies)
+			if len(cookies) != 3 {
+				t.Fatalf("cookies = %+v, want access, refresh and device", cookies)
+			}
+			if c := cookies[2]; c.Name != "jwtgate_device" || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/login" || c.Value == "" {
+				t.Errorf("device cookie = %+v, want HttpOnly SameSite=Strict Path=/login", c)
 			}
 			if c := cookies[0]; c.Name != "jwtgate_access" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Value != m["token"] || c.Secure || c.Path != "/" {
 				t.Errorf("access cookie = %+v, want HttpOnly SameSite=Lax Path=/ holding the token", c)
@@ -197,8 +200,8 @@ func TestLoginCookieUnderTLS(t *testing.T) {
 	f := newFixture(t, Options{TLS: true})
 	r := f.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`)))
 	c := r.resp.Cookies()
-	if r.code != 200 || len(c) != 2 || !c[0].Secure || c[0].Name != "__Host-jwtgate_access" || c[0].Path != "/" ||
-		!c[1].Secure || c[1].Name != "__Secure-jwtgate_refresh" {
+	if r.code != 200 || len(c) != 3 || !c[0].Secure || c[0].Name != "__Host-jwtgate_access" || c[0].Path != "/" ||
+		!c[1].Secure || c[1].Name != "__Secure-jwtgate_refresh" || !c[2].Secure || c[2].Name != "__Secure-jwtgate_device" {
 		t.Fatalf("TLS login = %d, cookies %+v; want Secure __Host- and __Secure- cookies", r.code, c)
 	}
 	if hsts := r.header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {

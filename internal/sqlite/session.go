@@ -180,3 +180,54 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 	}
 	return true, nil
 }
+
+// EvictSessions revokes the user's live sessions beyond the keep most
+// recently used. It first counts them on the read pool, so the common case
+// (under the cap) costs no write transaction; the write transaction then
+// chooses again, so concurrent logins never evict a session that is among
+// the newest keep when it runs.
+func (db *DB) EvictSessions(ctx context.Context, userID int64, keep int, at, until time.Time) ([]string, error) {
+	var n int
+	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, sqlrow.Millis(at)).Scan(&n); err != nil {
+		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+	}
+	if n <= keep {
+		return nil, nil
+	}
+	tx, err := db.w.BeginTx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `
+		UPDATE sessions SET revoked_at = ?
+		WHERE id IN (SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+			ORDER BY last_used_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?)
+		RETURNING id`, sqlrow.Millis(at), userID, sqlrow.Millis(at), max(keep, 0))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revocations (session_id, expires_at) VALUES (?, ?)`, id, sqlrow.Millis(until)); err != nil {
+			return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
+	}
+	return ids, nil
+}

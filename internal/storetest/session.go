@@ -384,3 +384,85 @@ func testStartSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 		})
 	}
 }
+
+// testEvictSessions: EvictSessions keeps a user's most recently used live
+// sessions and revokes the rest, feeding their revocations; revoked and
+// expired sessions neither count nor change, and other users are untouched.
+func testEvictSessions(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := mustCreateUser(t, s, newUser("ivan"))
+	other := mustCreateUser(t, s, newUser("judy"))
+	at := t0.Add(time.Hour)
+	until := at.Add(15 * time.Minute)
+	revokedAt := t0.Add(time.Minute)
+	// Created in this order (CreatedAt t0+i min), used at LastUsedAt:
+	// "first" was created first but used last, so it is kept longest.
+	for i, c := range []struct {
+		id       string
+		lastUsed time.Duration
+		expired  bool
+		revoked  bool
+		user     int64
+	}{
+		{id: "first", lastUsed: 50 * time.Minute},
+		{id: "second", lastUsed: 2 * time.Minute},
+		{id: "third", lastUsed: 40 * time.Minute},
+		{id: "fourth", lastUsed: 4 * time.Minute},
+		{id: "fifth", lastUsed: 30 * time.Minute},
+		{id: "expired", lastUsed: 59 * time.Minute, expired: true},
+		{id: "revoked", lastUsed: 58 * time.Minute, revoked: true},
+		{id: "judys", lastUsed: time.Minute, user: other.ID},
+	} {
+		sess := newSession(c.id, u.ID)
+		if c.user != 0 {
+			sess.UserID = c.user
+		}
+		sess.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+		sess.LastUsedAt = t0.Add(c.lastUsed)
+		if c.expired {
+			sess.ExpiresAt = at
+		}
+		if c.revoked {
+			sess.RevokedAt = &revokedAt
+		}
+		mustCreateSession(t, s, sess)
+	}
+	for _, step := range []struct {
+		keep int
+		want []string // revoked by this call, in any order
+	}{
+		{keep: 5, want: nil},
+		{keep: 3, want: []string{"fourth", "second"}},
+		{keep: 3, want: nil},
+		{keep: 1, want: []string{"fifth", "third"}},
+		{keep: 0, want: []string{"first"}},
+	} {
+		ids, err := s.EvictSessions(ctx, u.ID, step.keep, at, until)
+		slices.Sort(ids)
+		if err != nil || !slices.Equal(ids, step.want) {
+			t.Errorf("EvictSessions(ivan, keep %d) = %v, %v; want %v, nil", step.keep, ids, err, step.want)
+		}
+	}
+	feed, err := s.Revocations(ctx, 0, at, 100)
+	var fed []string
+	for _, r := range feed {
+		fed = append(fed, r.SessionID)
+		if !sameTime(r.ExpiresAt, until) {
+			t.Errorf("feed entry for %s expires %v, want %v", r.SessionID, r.ExpiresAt, stored(until))
+		}
+	}
+	slices.Sort(fed)
+	if want := []string{"fifth", "first", "fourth", "second", "third"}; err != nil || !slices.Equal(fed, want) {
+		t.Errorf("Revocations after evictions = %v, %v; want %v", fed, err, want)
+	}
+	for id, wantRevoked := range map[string]*time.Time{"first": &at, "expired": nil, "revoked": &revokedAt, "judys": nil} {
+		got, err := s.SessionByID(ctx, id)
+		if err != nil {
+			t.Fatalf("SessionByID(%s) = %v", id, err)
+		}
+		if (got.RevokedAt == nil) != (wantRevoked == nil) || (wantRevoked != nil && !sameTime(*got.RevokedAt, *wantRevoked)) {
+			t.Errorf("SessionByID(%s).RevokedAt = %s, want %v", id, fmtPtrTime(got.RevokedAt), wantRevoked)
+		}
+	}
+}

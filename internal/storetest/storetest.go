@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "RevocationFeed", run: testRevocationFeed},
 		{name: "RefreshTokens", run: testRefreshTokens},
 		{name: "StartSession", run: testStartSession},
+		{name: "EvictSessions", run: testEvictSessions},
 		{name: "SpendRefreshTokenConcurrent", run: testSpendRefreshTokenConcurrent},
 
 		{name: "EnsureKey", run: testEnsureKey},

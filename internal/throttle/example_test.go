@@ -12,14 +12,16 @@ import (
 	"github.com/jwtgate/jwtgate/internal/throttle/throttletest"
 )
 
-// A login handler checks the account and the client address before it
-// hashes anything, and records a failure against both.
+// A login handler checks the account (as tried from this address) and the
+// client address before it hashes anything, and records a failure against
+// both.
 func Example() {
 	ctx := context.Background()
 	clock := throttletest.NewClock(throttletest.T0)
-	accounts := throttle.NewMemory(throttle.DefaultAccountPolicy, clock.Now)
+	accounts := throttle.NewMemory(throttle.DefaultPairPolicy, clock.Now)
 	addrs := throttle.NewMemory(throttle.DefaultIPPolicy, clock.Now)
-	user, ip := "user:alice", throttle.IPKey(netip.MustParseAddr("203.0.113.7"))
+	ip := throttle.IPKey(netip.MustParseAddr("203.0.113.7"))
+	user := "pair:" + ip + "|user:alice"
 
 	login := func(passwordOK bool) string {
 		w1, _ := accounts.Check(ctx, user)

@@ -33,17 +33,34 @@ type Policy struct {
 	MaxBan      time.Duration // the longest lock; default 1h, not below BanTime
 }
 
-// DefaultAccountPolicy throttles one account: 5 failures in 15 minutes lock
-// it for 1 minute, doubling to at most 1 hour while failures continue. The
-// locks are short because anyone who knows the account name can trigger them
-// (see the package comment).
-var DefaultAccountPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
+// DefaultPairPolicy throttles one account from one client address (see
+// IPKey): 5 failures in 15 minutes lock that pair for 1 minute, doubling to
+// at most 1 hour while failures continue. It is the limit a user who
+// mistypes meets, and the one a stranger guessing from one address meets:
+// the lock falls on the stranger's address, not on the account, so the
+// owner elsewhere logs in as usual.
+var DefaultPairPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
 
-// DefaultIPPolicy throttles one client address (see IPKey): 20 failures in
-// 15 minutes, then the same ladder as an account. The threshold is higher
-// because many honest users can share an address (NAT, a campus, a carrier),
-// and it is what stops one source from guessing across many accounts.
+// DefaultDevicePolicy throttles one device cookie (a browser that logged in
+// to the account before): the same numbers as a pair. Attempts with a
+// valid device cookie count only here, so strangers cannot lock the
+// owner's known browsers out (OWASP's device cookies).
+var DefaultDevicePolicy = DefaultPairPolicy
+
+// DefaultIPPolicy throttles one client address (see IPKey) across all
+// accounts: 20 failures in 15 minutes, then the same ladder. The threshold
+// is higher because many honest users can share an address (NAT, a campus,
+// a carrier), and it is what stops one source from guessing across many
+// accounts.
 var DefaultIPPolicy = Policy{MaxFailures: 20, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
+
+// DefaultAccountPolicy throttles one account from everywhere together
+// (attempts without a device cookie): 100 failures in 15 minutes, then the
+// same ladder. It bounds a guessing attack spread over many addresses, to
+// about 100 guesses in the first 15 minutes and one per lock after that
+// (1, 2, 4 … 60 minutes); it is high so that only such an attack, never one
+// stranger, can make the owner's new browsers wait.
+var DefaultAccountPolicy = Policy{MaxFailures: 100, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
 
 // WithDefaults returns p with every zero field set to its default.
 func (p Policy) WithDefaults() Policy {

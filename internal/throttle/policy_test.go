@@ -18,6 +18,8 @@ func TestPolicyValidate(t *testing.T) {
 	}{
 		{name: "zero takes defaults", p: throttle.Policy{}},
 		{name: "account default", p: throttle.DefaultAccountPolicy},
+		{name: "pair default", p: throttle.DefaultPairPolicy},
+		{name: "device default", p: throttle.DefaultDevicePolicy},
 		{name: "ip default", p: throttle.DefaultIPPolicy},
 		{name: "MaxFailures 1", p: throttle.Policy{MaxFailures: 1}},
 		{name: "MaxFailures at the cap", p: throttle.Policy{MaxFailures: throttle.MaxMaxFailures}},
@@ -45,8 +47,8 @@ func TestPolicyValidate(t *testing.T) {
 }
 
 func TestWithDefaults(t *testing.T) {
-	if got := (throttle.Policy{}).WithDefaults(); got != throttle.DefaultAccountPolicy {
-		t.Errorf("Policy{}.WithDefaults() = %+v, want DefaultAccountPolicy %+v", got, throttle.DefaultAccountPolicy)
+	if got := (throttle.Policy{}).WithDefaults(); got != throttle.DefaultPairPolicy {
+		t.Errorf("Policy{}.WithDefaults() = %+v, want DefaultPairPolicy %+v", got, throttle.DefaultPairPolicy)
 	}
 	p := throttle.Policy{MaxFailures: 7, MaxBan: 2 * time.Hour}
 	want := throttle.Policy{MaxFailures: 7, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: 2 * time.Hour}

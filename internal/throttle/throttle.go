@@ -20,22 +20,25 @@
 //   - A key that stays quiet for Policy.Window after its last lock ends is
 //     forgotten, so a user who mistyped a password yesterday starts fresh.
 //
-// The residual risk is accepted and bounded: an attacker who knows a user
-// name and spends one request per lock can keep that account locked, at most
-// MaxBan at a time, while learning almost nothing. The server throttles per
-// client address too (DefaultIPPolicy, a higher threshold), so one source
-// cannot spray many accounts; a later device-cookie exemption (OWASP "Slow
-// Down Online Guessing Attacks with Device Cookies") is the remedy for
-// targeted lockout and fits on top of this interface.
+// The residual risk is accepted and bounded, and the server narrows it by
+// how it keys its limiters (internal/auth/throttle.go): the tight limit
+// (DefaultPairPolicy) is per account AND client address, so a stranger
+// guessing from one address locks only that address out of the account; a
+// per-address limit (DefaultIPPolicy) stops one source spraying many
+// accounts; a much higher per-account limit (DefaultAccountPolicy) bounds a
+// guessing attack spread over many addresses; and a browser that logged in
+// to the account before carries a device cookie (OWASP "Slow Down Online
+// Guessing Attacks with Device Cookies") whose attempts count only against
+// that device (DefaultDevicePolicy), so no stranger can lock it out.
 //
 // # Using a Limiter
 //
 // The login handler calls Check for every key before it verifies the
 // password (and answers 429 with Retry-After, without hashing, while any key
 // waits), Fail for every key after a wrong password, and Reset for the
-// account key after a right one. The client-address key is not reset on
-// success: one valid account must not launder an address's failures on
-// other accounts.
+// account-and-address (or device) key after a right one. The client-address
+// key is not reset on success: one valid account must not launder an
+// address's failures on other accounts.
 package throttle
 
 import (
