@@ -48,4 +48,9 @@ func TestBruteForceSharedByRedis(t *testing.T) {
 			t.Errorf("right password on %s after 5 failures over 2 instances = %d, want 429", s.URL, r.status)
 		}
 	}
+	// The lock is on that client's address, not on the account (issue 17 §6).
+	other := fmt.Sprintf("203.0.113.%d", 1+rand.IntN(250))
+	if r := send(t, "POST", b.URL+"/login", loginJSON(user, "grace-password"), from(other)...); r.status != 200 {
+		t.Errorf("right password from another address during the lock = %d %s, want 200", r.status, r.body)
+	}
 }
