@@ -85,13 +85,20 @@ stats() {
 		}'
 }
 
-# Status counts of the flood, printed by wrk at the end.
+# Status counts of the flood, printed by wrk at the end (each thread
+# counts in its own Lua state; done() gathers them).
 cat > "$WORK/count.lua" <<'EOF'
-local counts = {}
+local threads = {}
+function setup(thread) threads[#threads + 1] = thread end
+counts = {}
 function response(status) counts[status] = (counts[status] or 0) + 1 end
 function done(summary, latency, requests)
+	local total = {}
+	for _, t in ipairs(threads) do
+		for s, n in pairs(t:get("counts")) do total[s] = (total[s] or 0) + n end
+	end
 	local parts = {}
-	for s, n in pairs(counts) do parts[#parts + 1] = s .. ":" .. n end
+	for s, n in pairs(total) do parts[#parts + 1] = s .. "x" .. n end
 	table.sort(parts)
 	io.write("STATUS " .. table.concat(parts, " ") .. "\n")
 end

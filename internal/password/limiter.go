@@ -97,15 +97,17 @@ func (w *waiter) before(o *waiter) bool {
 
 // NewLimiter allows running hashes at once, waiting more in line, and
 // perKey calls per capped key. Zero values pick defaults: running =
-// GOMAXPROCS, waiting = 64 × running (a waiting login holds a goroutine and
-// a small request, not a hash's memory, and with fair queueing the queue's
-// length no longer decides anyone else's wait), perKey = DefaultPerKey.
+// GOMAXPROCS, waiting = 256 × running (a waiting login holds a goroutine
+// and its small request, tens of KiB, not a hash's memory; with fair
+// queueing the queue's length no longer decides anyone else's wait, and a
+// flood that waits costs no CPU, while one that is refused retries at
+// once), perKey = DefaultPerKey.
 func NewLimiter(running, waiting, perKey int) *Limiter {
 	if running <= 0 {
 		running = runtime.GOMAXPROCS(0)
 	}
 	if waiting <= 0 {
-		waiting = 64 * running
+		waiting = 256 * running
 	}
 	if perKey <= 0 {
 		perKey = DefaultPerKey

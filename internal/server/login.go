@@ -62,8 +62,13 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 			writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
 			return
 		case errors.As(err, &te) && te.InProgress:
+			hold(r.Context())
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusTooManyRequests, "throttled", "too many logins in progress for this client or account; retry shortly")
+			return
+		case errors.Is(err, jwtgate.ErrThrottled), errors.Is(err, jwtgate.ErrBusy):
+			hold(r.Context())
+			writeServiceError(w, logger, err)
 			return
 		default:
 			writeServiceError(w, logger, err)
@@ -71,6 +76,24 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 		}
 		writeTokens(w, r, svc, ck, tok)
 	})
+}
+
+// shedHold is how long a refused login (429, 503) is held before it is
+// answered. The refusal costs no hashing, but a flood client that ignores
+// Retry-After retries the instant it is answered, and a few hundred such
+// clients turn cheap refusals into a core's worth of CPU taken from the
+// hashes that legitimate logins wait for (measured with
+// bench/login-flood.sh). Held, each costs a parked goroutine instead.
+const shedHold = time.Second
+
+// hold waits shedHold, or until the client is gone.
+func hold(ctx context.Context) {
+	t := time.NewTimer(shedHold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // deviceCookieMaxAge is how long a browser keeps its device cookie (see
