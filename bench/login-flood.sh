@@ -67,11 +67,15 @@ for u in alice bob; do
 	printf '%s-password\n' "$u" | "$BIN" user add "$u" --password-stdin --db "$DB" > /dev/null
 done
 
-# legit NAME PASSWORD FROM: N sequential logins; prints each "code seconds".
+# legit NAME PASSWORD NET: N sequential logins, each from its own address
+# NET.i, as N people (or one person's devices) logging in once each would:
+# fairness is per address, so one address logging in N times in a row is
+# a heavy client and rightly waits for its turn after the first. Prints
+# each "code seconds".
 legit() {
-	for _ in $(seq "$N"); do
+	for i in $(seq "$N"); do
 		taskset -c "$CLIENT_CPU" curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
-			-H 'Content-Type: application/json' -H "X-Forwarded-For: $3" \
+			-H 'Content-Type: application/json' -H "X-Forwarded-For: $3.$i" \
 			--data "{\"name\":\"$1\",\"password\":\"$2\"}" "$URL/login" || echo "000 0"
 	done
 }
@@ -123,8 +127,8 @@ wrk.headers["X-Forwarded-For"] = "203.0.113.50"
 wrk.body = '{"name":"bob","password":"bob-password"}'
 EOF
 
-legit alice alice-password 192.0.2.1 > /dev/null # warm-up
-legit alice alice-password 192.0.2.1 > "$WORK/idle"
+legit alice alice-password 192.0.2 > /dev/null # warm-up
+legit alice alice-password 198.18.0 > "$WORK/idle"
 read -r idle_ok idle_p50 idle_p90 idle_max < <(stats "$WORK/idle")
 
 # flood SCRIPT NAME PASSWORD FROM: the legitimate logins of NAME during a
@@ -138,8 +142,8 @@ flood() {
 	WPID=
 	sed -n 's/^STATUS //p' "$WORK/wrk.out" > "$WORK/$1.status"
 }
-flood wrong.lua alice alice-password 192.0.2.1
-flood bob.lua admin 1234 192.0.2.2 # --demo's admin
+flood wrong.lua alice alice-password 198.18.1
+flood bob.lua admin 1234 198.18.2 # --demo's admin
 
 bound=$(awk -v i="$idle_p50" -v h="$hash_ms" 'BEGIN { printf "%.1f", 2 * i + h }')
 row() { # LABEL FILE STATUSFILE
