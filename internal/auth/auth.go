@@ -128,7 +128,7 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 		o.IPLimiter = throttle.NewMemory(throttle.DefaultIPPolicy, o.Now)
 	}
 	if o.AccountLimiter == nil {
-		o.AccountLimiter = throttle.NewMemory(throttle.DefaultAccountPolicy, o.Now)
+		o.AccountLimiter = throttle.NewMemory(throttle.DefaultAccountWidePolicy, o.Now)
 	}
 	if o.DeviceLimiter == nil {
 		o.DeviceLimiter = throttle.NewMemory(throttle.DefaultDevicePolicy, o.Now)

@@ -121,8 +121,12 @@ func TestSessionCookies(t *testing.T) {
 			}
 			login := do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`)))
 			c := login.resp.Cookies()
-			if login.code != 200 || len(c) != 2 {
-				t.Fatalf("POST /login = %d with cookies %+v, want 200 and two cookies", login.code, c)
+			if login.code != 200 || len(c) != 3 {
+				t.Fatalf("POST /login = %d with cookies %+v, want 200 and three cookies", login.code, c)
+			}
+			device := strings.TrimSuffix(tt.refresh, "refresh") + "device"
+			if c[2].Name != device || c[2].Secure != tt.secure || c[2].Domain != "" || c[2].Path != "/login" || !c[2].HttpOnly {
+				t.Errorf("device cookie = %s, want %s Secure=%v host-only Path=/login HttpOnly", c[2], device, tt.secure)
 			}
 			if c[0].Name != tt.access || c[0].Secure != tt.secure || c[0].Domain != tt.domain || c[0].Path != "/" || !c[0].HttpOnly {
 				t.Errorf("access cookie = %s, want %s Secure=%v Domain=%q Path=/ HttpOnly", c[0], tt.access, tt.secure, tt.domain)

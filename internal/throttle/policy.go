@@ -33,19 +33,26 @@ type Policy struct {
 	MaxBan      time.Duration // the longest lock; default 1h, not below BanTime
 }
 
+// DefaultAccountPolicy is the tight per-account limit: 5 failures in 15
+// minutes lock for 1 minute, doubling to at most 1 hour while failures
+// continue. The server applies it to an account as tried from one client
+// address (DefaultPairPolicy) or from one device-cookie browser
+// (DefaultDevicePolicy), never to the account from everywhere, which
+// anyone who knows the name could then lock (DefaultAccountWidePolicy).
+var DefaultAccountPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
+
 // DefaultPairPolicy throttles one account from one client address (see
-// IPKey): 5 failures in 15 minutes lock that pair for 1 minute, doubling to
-// at most 1 hour while failures continue. It is the limit a user who
+// IPKey): DefaultAccountPolicy's numbers. It is the limit a user who
 // mistypes meets, and the one a stranger guessing from one address meets:
 // the lock falls on the stranger's address, not on the account, so the
 // owner elsewhere logs in as usual.
-var DefaultPairPolicy = Policy{MaxFailures: 5, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
+var DefaultPairPolicy = DefaultAccountPolicy
 
 // DefaultDevicePolicy throttles one device cookie (a browser that logged in
-// to the account before): the same numbers as a pair. Attempts with a
-// valid device cookie count only here, so strangers cannot lock the
-// owner's known browsers out (OWASP's device cookies).
-var DefaultDevicePolicy = DefaultPairPolicy
+// to the account before): the same numbers. Attempts with a valid device
+// cookie count only here, so strangers cannot lock the owner's known
+// browsers out (OWASP's device cookies).
+var DefaultDevicePolicy = DefaultAccountPolicy
 
 // DefaultIPPolicy throttles one client address (see IPKey) across all
 // accounts: 20 failures in 15 minutes, then the same ladder. The threshold
@@ -54,13 +61,13 @@ var DefaultDevicePolicy = DefaultPairPolicy
 // accounts.
 var DefaultIPPolicy = Policy{MaxFailures: 20, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
 
-// DefaultAccountPolicy throttles one account from everywhere together
+// DefaultAccountWidePolicy throttles one account from everywhere together
 // (attempts without a device cookie): 100 failures in 15 minutes, then the
 // same ladder. It bounds a guessing attack spread over many addresses, to
 // about 100 guesses in the first 15 minutes and one per lock after that
 // (1, 2, 4 … 60 minutes); it is high so that only such an attack, never one
 // stranger, can make the owner's new browsers wait.
-var DefaultAccountPolicy = Policy{MaxFailures: 100, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
+var DefaultAccountWidePolicy = Policy{MaxFailures: 100, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: time.Hour}
 
 // WithDefaults returns p with every zero field set to its default.
 func (p Policy) WithDefaults() Policy {

@@ -20,6 +20,7 @@ func TestPolicyValidate(t *testing.T) {
 		{name: "account default", p: throttle.DefaultAccountPolicy},
 		{name: "pair default", p: throttle.DefaultPairPolicy},
 		{name: "device default", p: throttle.DefaultDevicePolicy},
+		{name: "account-wide default", p: throttle.DefaultAccountWidePolicy},
 		{name: "ip default", p: throttle.DefaultIPPolicy},
 		{name: "MaxFailures 1", p: throttle.Policy{MaxFailures: 1}},
 		{name: "MaxFailures at the cap", p: throttle.Policy{MaxFailures: throttle.MaxMaxFailures}},
@@ -47,8 +48,8 @@ func TestPolicyValidate(t *testing.T) {
 }
 
 func TestWithDefaults(t *testing.T) {
-	if got := (throttle.Policy{}).WithDefaults(); got != throttle.DefaultPairPolicy {
-		t.Errorf("Policy{}.WithDefaults() = %+v, want DefaultPairPolicy %+v", got, throttle.DefaultPairPolicy)
+	if got := (throttle.Policy{}).WithDefaults(); got != throttle.DefaultAccountPolicy {
+		t.Errorf("Policy{}.WithDefaults() = %+v, want DefaultAccountPolicy %+v", got, throttle.DefaultAccountPolicy)
 	}
 	p := throttle.Policy{MaxFailures: 7, MaxBan: 2 * time.Hour}
 	want := throttle.Policy{MaxFailures: 7, Window: 15 * time.Minute, BanTime: time.Minute, MaxBan: 2 * time.Hour}

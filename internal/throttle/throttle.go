@@ -25,7 +25,7 @@
 // (DefaultPairPolicy) is per account AND client address, so a stranger
 // guessing from one address locks only that address out of the account; a
 // per-address limit (DefaultIPPolicy) stops one source spraying many
-// accounts; a much higher per-account limit (DefaultAccountPolicy) bounds a
+// accounts; a much higher per-account limit (DefaultAccountWidePolicy) bounds a
 // guessing attack spread over many addresses; and a browser that logged in
 // to the account before carries a device cookie (OWASP "Slow Down Online
 // Guessing Attacks with Device Cookies") whose attempts count only against
