@@ -61,11 +61,12 @@ type SessionStore interface {
 	SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, next *RefreshToken) (bool, error)
 	// SessionByID finds a session. ErrNotFound if none.
 	SessionByID(ctx context.Context, id string) (*Session, error)
-	// EvictSessions keeps the user's keep most recently used live sessions
-	// (not revoked, not expired at `at`; by LastUsedAt, then CreatedAt, then
-	// ID, newest first) and revokes the others at `at`, appending a feed
-	// entry expiring at until for each, in one transaction, as
-	// RevokeSessions does. It returns the ids revoked (none is not an
-	// error). It caps how many sessions one user can hold.
-	EvictSessions(ctx context.Context, userID int64, keep int, at, until time.Time) ([]string, error)
+	// EvictSessions caps the user's live sessions (not revoked, not expired
+	// at `at`): if there are more than max, it keeps the keep most recently
+	// used (by LastUsedAt, then CreatedAt, then ID, newest first) and
+	// revokes the others at `at`, appending a feed entry expiring at until
+	// for each, in one transaction, as RevokeSessions does. It returns the
+	// ids revoked (none is not an error). keep below max lets one eviction
+	// make room for several logins.
+	EvictSessions(ctx context.Context, userID int64, max, keep int, at, until time.Time) ([]string, error)
 }

@@ -196,16 +196,20 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 	return &Tokens{Access: access, ExpiresIn: s.o.AccessTTL, Refresh: refresh, Claims: claims}, nil
 }
 
-// evictSessions ends u's least recently used sessions beyond
-// MaxSessionsPerUser, after a login added one. Failure is logged, not
+// evictSessions ends u's least recently used sessions when a login took
+// them beyond MaxSessionsPerUser, down to nine tenths of it. Failure is logged, not
 // returned: the login itself was good, and the next one evicts again.
 func (s *Service) evictSessions(ctx context.Context, u *jwtgate.User, now time.Time) {
 	if s.o.MaxSessionsPerUser <= 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	// Evicting a tenth more than needed makes one eviction (a write and
+	// an audit event) serve the next several logins of a user at the cap.
+	limit := s.o.MaxSessionsPerUser
+	keep := limit - max(1, limit/10)
 	ids, err := timed(s, "evict_sessions", func() ([]string, error) {
-		return s.store.EvictSessions(ctx, u.ID, s.o.MaxSessionsPerUser, now, s.revocationExpiry(now))
+		return s.store.EvictSessions(ctx, u.ID, limit, max(keep, 1), now, s.revocationExpiry(now))
 	})
 	if err != nil {
 		s.o.Logger.Error("evicting sessions over the cap", "user_id", u.ID, "err", err)

@@ -232,18 +232,22 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 }
 
 // EvictSessions revokes the user's live sessions beyond the keep most
-// recently used. The UPDATE rechecks revoked_at on rows another evictor
-// revoked first, so concurrent evictions each return, and feed, only the
-// sessions they revoked themselves.
-func (db *DB) EvictSessions(ctx context.Context, userID int64, keep int, at, until time.Time) ([]string, error) {
+// recently used when there are more than max, in one statement. The UPDATE
+// rechecks revoked_at on rows another evictor revoked first, so concurrent
+// evictions each return, and feed, only the sessions they revoked
+// themselves.
+func (db *DB) EvictSessions(ctx context.Context, userID int64, max, keep int, at, until time.Time) ([]string, error) {
 	var ids []string
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			UPDATE sessions SET revoked_at = $1
 			WHERE revoked_at IS NULL AND id IN (
-				SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1
-				ORDER BY last_used_at DESC, created_at DESC, id DESC OFFSET $3)
-			RETURNING id`, sqlrow.Millis(at), userID, max(keep, 0))
+				SELECT id FROM (
+					SELECT id, row_number() OVER (ORDER BY last_used_at DESC, created_at DESC, id DESC) AS rn,
+					       count(*) OVER () AS n
+					FROM sessions WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1) AS live
+				WHERE n > $3 AND rn > $4)
+			RETURNING id`, sqlrow.Millis(at), userID, max, keep)
 		if err != nil {
 			return err
 		}

@@ -182,17 +182,17 @@ func (db *DB) SpendRefreshToken(ctx context.Context, hash []byte, at time.Time, 
 }
 
 // EvictSessions revokes the user's live sessions beyond the keep most
-// recently used. It first counts them on the read pool, so the common case
-// (under the cap) costs no write transaction; the write transaction then
-// chooses again, so concurrent logins never evict a session that is among
-// the newest keep when it runs.
-func (db *DB) EvictSessions(ctx context.Context, userID int64, keep int, at, until time.Time) ([]string, error) {
+// recently used when there are more than max. It first counts them on the
+// read pool, so the common case (under the cap) costs no write
+// transaction; the write transaction then chooses again, so concurrent
+// logins never evict a session that is among the newest keep when it runs.
+func (db *DB) EvictSessions(ctx context.Context, userID int64, max, keep int, at, until time.Time) ([]string, error) {
 	var n int
 	if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, sqlrow.Millis(at)).Scan(&n); err != nil {
 		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
 	}
-	if n <= keep {
+	if n <= max {
 		return nil, nil
 	}
 	tx, err := db.w.BeginTx(ctx)
@@ -204,7 +204,7 @@ func (db *DB) EvictSessions(ctx context.Context, userID int64, keep int, at, unt
 		UPDATE sessions SET revoked_at = ?
 		WHERE id IN (SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
 			ORDER BY last_used_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?)
-		RETURNING id`, sqlrow.Millis(at), userID, sqlrow.Millis(at), max(keep, 0))
+		RETURNING id`, sqlrow.Millis(at), userID, sqlrow.Millis(at), keep)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: evict sessions of user %d: %w", userID, err)
 	}

@@ -429,19 +429,20 @@ func testEvictSessions(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 		mustCreateSession(t, s, sess)
 	}
 	for _, step := range []struct {
-		keep int
-		want []string // revoked by this call, in any order
+		max, keep int
+		want      []string // revoked by this call, in any order
 	}{
-		{keep: 5, want: nil},
-		{keep: 3, want: []string{"fourth", "second"}},
-		{keep: 3, want: nil},
-		{keep: 1, want: []string{"fifth", "third"}},
-		{keep: 0, want: []string{"first"}},
+		{max: 5, keep: 5, want: nil},
+		{max: 5, keep: 1, want: nil}, // 5 live: not over max
+		{max: 4, keep: 3, want: []string{"fourth", "second"}},
+		{max: 3, keep: 3, want: nil},
+		{max: 2, keep: 1, want: []string{"fifth", "third"}},
+		{max: 0, keep: 0, want: []string{"first"}},
 	} {
-		ids, err := s.EvictSessions(ctx, u.ID, step.keep, at, until)
+		ids, err := s.EvictSessions(ctx, u.ID, step.max, step.keep, at, until)
 		slices.Sort(ids)
 		if err != nil || !slices.Equal(ids, step.want) {
-			t.Errorf("EvictSessions(ivan, keep %d) = %v, %v; want %v, nil", step.keep, ids, err, step.want)
+			t.Errorf("EvictSessions(ivan, max %d, keep %d) = %v, %v; want %v, nil", step.max, step.keep, ids, err, step.want)
 		}
 	}
 	feed, err := s.Revocations(ctx, 0, at, 100)
