@@ -63,8 +63,9 @@ func TestSecureCookiesBehindTLSProxy(t *testing.T) {
 						t.Errorf("login %s: cookie %s Secure=%v HttpOnly=%v, want Secure=%v HttpOnly", via, c.Name, c.Secure, c.HttpOnly, secure)
 					}
 				}
-				if len(names) != 2 || !names[tt.access] || !names[tt.refresh] {
-					t.Errorf("login %s: cookies %v, want %s and %s", via, names, tt.access, tt.refresh)
+				device := strings.TrimSuffix(tt.refresh, "refresh") + "device"
+				if len(names) != 3 || !names[tt.access] || !names[tt.refresh] || !names[device] {
+					t.Errorf("login %s: cookies %v, want %s, %s and %s", via, names, tt.access, tt.refresh, device)
 				}
 			}
 			direct, err := http.Post(p.jwtgate.URL+"/login", "application/json", strings.NewReader(string(loginJSON("admin", "1234"))))
