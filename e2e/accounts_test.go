@@ -46,6 +46,16 @@ func TestBrowserAccounts(t *testing.T) {
 	)
 	b.waitText("#signup-done", "We sent a link to dora@example.test")
 
+	// Before the address is verified, the right password does not log in.
+	b.do("open the login page before verifying", chromedp.Navigate(srv.URL+"/login"))
+	b.waitVisible("#login-form")
+	b.do("log in before verifying",
+		chromedp.SendKeys(chromedp.ID("name"), "dora"),
+		chromedp.SendKeys(chromedp.ID("password"), "dora's long password"),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	b.waitText("#login-error", "Confirm your email address first")
+
 	// The verification email, read off the SMTP server, and its link.
 	m := smtp.Wait(1, 30*time.Second)[0]
 	if m.To[0] != "dora@example.test" || m.Header.Get("Subject") != "Confirm your email address" || m.Header.Get("From") != `"jwtgate" <no-reply@example.test>` {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
@@ -253,8 +255,13 @@ func runServe(c cmdIO, args []string) error {
 	if maxSessions == 0 {
 		maxSessions = -1 // no cap
 	}
+	// The account flows need the service and the service asks them whether
+	// a user may log in (an unverified address): acc is set before the
+	// server serves its first request.
+	var acc *accounts.Service
+	allowLogin := func(ctx context.Context, u *jwtgate.User) error { return acc.LoginAllowed(ctx, u) }
 	svc, err := auth.New(ctx, store, keys, auth.Options{
-		Observer: m,
+		Observer: m, AllowLogin: allowLogin,
 		Issuer:   cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
@@ -277,7 +284,8 @@ func runServe(c cmdIO, args []string) error {
 	// store; pull them every second.
 	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
 
-	acc, stopAccounts, err := startAccounts(ctx, &cfg.accounts, store, svc, sealer, cfg.issuer, logger)
+	var stopAccounts func()
+	acc, stopAccounts, err = startAccounts(ctx, &cfg.accounts, store, svc, sealer, cfg.issuer, logger)
 	if err != nil {
 		return err
 	}

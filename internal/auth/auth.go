@@ -69,8 +69,13 @@ type Options struct {
 	Sealer *seal.Sealer
 	// Observer counts outcomes for metrics; nil counts nothing.
 	Observer Observer
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// AllowLogin, if set, is asked after a right password whether u may
+	// have a session now; an error refuses the login with that error (an
+	// unverified email address, in internal/accounts). It is asked only
+	// after the password, so its answer reveals nothing to a guesser.
+	AllowLogin func(ctx context.Context, u *jwtgate.User) error
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Service applies jwtgate's rules. It is safe for concurrent use.

@@ -98,6 +98,12 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 	if rehash {
 		s.upgradeHash(ctx, u, pw)
 	}
+	if s.o.AllowLogin != nil {
+		if err := s.o.AllowLogin(ctx, u); err != nil {
+			s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "refused after the password: " + err.Error()})
+			return nil, err
+		}
+	}
 	tok, err := s.startSession(ctx, u, c)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/accounts"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/mail"
 	"github.com/jwtgate/jwtgate/internal/mail/mailtest"
 )
@@ -31,27 +34,28 @@ func newAccountsFixture(t *testing.T, mode accounts.Mode, requireVerified bool) 
 		t.Fatal(err)
 	}
 	ob := mail.NewOutbox(f.store, sender, mail.OutboxOptions{})
-	acc, err := accounts.New(f.store, f.svc, ob, accounts.Options{PublicURL: "https://auth.example.test", Signup: mode, RequireVerified: requireVerified})
+	// The fixture's auth service again, asking the account flows whether
+	// a user may log in, as serve wires it.
+	var acc *accounts.Service
+	svc, err := auth.New(t.Context(), f.store, f.kr, auth.Options{Issuer: "http://test", Hash: fastHash,
+		AllowLogin: func(ctx context.Context, u *jwtgate.User) error { return acc.LoginAllowed(ctx, u) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
+	f.svc = svc
+	acc, err = accounts.New(f.store, svc, ob, accounts.Options{PublicURL: "https://auth.example.test", Signup: mode, RequireVerified: requireVerified})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() {
-		ctx, cancel := t.Context(), func() {}
-		defer cancel()
-		go func() { <-stop; cancel() }()
-		_ = acc.Run(ctx)
-		close(done)
-	}()
-	t.Cleanup(func() { close(stop) })
-	d := fullDeps(f.fixture())
+	go func() { _ = acc.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	d := fullDeps(f)
 	d.Accounts = acc
 	f.h = NewServer(d, Options{Issuer: "https://auth.example.test"})
 	return &accountsFixture{fixture: f, smtp: srv, outbox: ob}
 }
-
-func (f *fixture) fixture() *fixture { return f }
 
 // mail delivers the outbox until n new messages arrived, and returns them.
 func (f *accountsFixture) mail(t *testing.T, n int) []mailtest.Message {
@@ -89,6 +93,14 @@ func TestSignupVerifyLoginOverHTTP(t *testing.T) {
 	r := f.do(bearer("POST", "/signup", "", `{"name":"dora","password":"dora's long password","email":"dora@example.test"}`))
 	if r.code != 201 || r.json(t)["verification_sent"] != true || r.json(t)["email_verified"] != false {
 		t.Fatalf("POST /signup = %d %s", r.code, r.body)
+	}
+	// Not verified: the right password does not log in; a wrong one says
+	// only that.
+	if r := f.do(bearer("POST", "/login", "", `{"name":"dora","password":"dora's long password"}`)); r.code != 403 || r.json(t)["error"] != "email_unverified" {
+		t.Errorf("POST /login before verifying = %d %s, want 403 email_unverified", r.code, r.body)
+	}
+	if r := f.do(bearer("POST", "/login", "", `{"name":"dora","password":"wrong password"}`)); r.code != 400 {
+		t.Errorf("POST /login with a wrong password, unverified = %d %s, want 400", r.code, r.body)
 	}
 	tok := linkToken(t, f.mail(t, 1)[0])
 	if r := f.do(bearer("POST", "/email/verify", "", `{"token":"`+tok+`"}`)); r.code != 200 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"errors"
+	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,8 @@ func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
 	switch {
 	case errors.Is(err, jwtgate.ErrInvalid):
 		writeError(w, http.StatusBadRequest, "invalid_request", strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
+	case errors.Is(err, accounts.ErrEmailUnverified):
+		writeError(w, http.StatusForbidden, "email_unverified", "confirm your email address first: open the link we sent you")
 	case errors.Is(err, jwtgate.ErrBadCredentials):
 		writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
 	case errors.Is(err, jwtgate.ErrUnauthenticated):

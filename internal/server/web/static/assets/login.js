@@ -128,6 +128,13 @@ async function login() {
       }
       return;
     }
+    case 403:
+      if (code === "email_unverified") {
+        showError("Confirm your email address first: open the link we sent you, then log in.");
+        return;
+      }
+      showError(`Something went wrong (HTTP ${res.status}). Please try again.`);
+      return;
     case 503:
       showError("The server is busy right now. Please try again in a moment.");
       return;
