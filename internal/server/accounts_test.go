@@ -188,3 +188,30 @@ func TestAccountsRoutesOff(t *testing.T) {
 		t.Error("the login page links to signup or reset on a server without them")
 	}
 }
+
+func TestAdminSetsEmail(t *testing.T) {
+	f := newAccountsFixture(t, accounts.SignupClosed, false)
+	admin := f.login(t, "admin", "admin-pass")
+	if r := f.do(bearer("PUT", "/admin/users/alice/email", admin, `{"email":"Alice@Example.TEST"}`)); r.code != 200 || r.json(t)["email_verified"] != false {
+		t.Fatalf("PUT email = %d %s", r.code, r.body)
+	}
+	// Unverified: alice gets a link to confirm it.
+	if m := f.mail(t, 1)[0]; m.To[0] != "Alice@example.test" || m.Header.Get("Subject") != "Confirm your email address" {
+		t.Errorf("email to %v, subject %q", m.To, m.Header.Get("Subject"))
+	}
+	r := f.do(bearer("GET", "/admin/users?q=alice", admin, ""))
+	users, _ := r.json(t)["users"].([]any)
+	if len(users) != 1 || users[0].(map[string]any)["email"] != "Alice@example.test" || users[0].(map[string]any)["email_verified"] != false {
+		t.Errorf("GET /admin/users?q=alice = %s, want alice with her address", r.body)
+	}
+	if r := f.do(bearer("PUT", "/admin/users/alice/email", admin, `{"email":null}`)); r.code != 200 {
+		t.Fatalf("PUT email null = %d %s", r.code, r.body)
+	}
+	r = f.do(bearer("GET", "/admin/users?q=alice", admin, ""))
+	if u := r.json(t)["users"].([]any)[0].(map[string]any); u["email"] != nil {
+		t.Errorf("after removing, email = %v", u["email"])
+	}
+	if r := f.do(bearer("PUT", "/admin/users/alice/email", f.login(t, "alice", "alice-pass"), `{"email":"x@example.test"}`)); r.code != 403 {
+		t.Errorf("PUT email as a non-admin = %d, want 403", r.code)
+	}
+}

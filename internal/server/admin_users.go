@@ -10,16 +10,19 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
 )
 
 type adminUserJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID            int64     `json:"id"`
+	Name          string    `json:"name"`
+	Roles         []string  `json:"roles"`
+	Disabled      bool      `json:"disabled"`
+	Email         *string   `json:"email"` // null when the user has none
+	EmailVerified bool      `json:"email_verified"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toAdminUser(u *jwtgate.User) adminUserJSON {
@@ -37,7 +40,7 @@ func toAdminUser(u *jwtgate.User) adminUserJSON {
 // deep the page) or ?offset= (skip that many, for jumping to a page).
 // The answer is {"users", "total", "next_cursor"}, next_cursor only when
 // more users follow.
-func handleListUsers(logger *slog.Logger, svc *auth.Service) http.Handler {
+func handleListUsers(logger *slog.Logger, svc *auth.Service, acc *accounts.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		uq := jwtgate.UserQuery{Match: q.Get("q"), Limit: 100}
@@ -68,9 +71,24 @@ func handleListUsers(logger *slog.Logger, svc *auth.Service) http.Handler {
 			writeServiceError(w, logger, err)
 			return
 		}
+		var emails map[int64]jwtgate.UserEmail
+		if acc != nil && len(page.Users) > 0 {
+			ids := make([]int64, len(page.Users))
+			for i := range page.Users {
+				ids[i] = page.Users[i].ID
+			}
+			if emails, err = acc.Emails(r.Context(), ids); err != nil {
+				writeServiceError(w, logger, err)
+				return
+			}
+		}
 		out := userListJSON{Users: make([]adminUserJSON, 0, len(page.Users)), Total: page.Total}
 		for i := range page.Users {
-			out.Users = append(out.Users, toAdminUser(&page.Users[i]))
+			u := toAdminUser(&page.Users[i])
+			if e, ok := emails[u.ID]; ok {
+				u.Email, u.EmailVerified = &e.Address, e.Verified()
+			}
+			out.Users = append(out.Users, u)
 		}
 		if page.More {
 			out.NextCursor = userCursor(page.Users[len(page.Users)-1].ID)
@@ -264,5 +282,39 @@ func handleUserSessions(logger *slog.Logger, svc *auth.Service) http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	})
+}
+
+type setEmailRequest struct {
+	Email    *string `json:"email"` // null or "" removes the address
+	Verified bool    `json:"verified"`
+}
+
+// handleSetUserEmail sets or removes a user's address (PUT
+// /admin/users/{name}/email {"email","verified"}); unverified, the user
+// gets a link to verify it when email is configured.
+func handleSetUserEmail(logger *slog.Logger, acc *accounts.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req setEmailRequest
+		if err := decodeJSON(r, &req); err != nil {
+			err.write(w)
+			return
+		}
+		addr := ""
+		if req.Email != nil {
+			addr = *req.Email
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		e, err := acc.SetEmail(ctx, ClaimsFrom(r.Context()).UserID, r.PathValue("name"), addr, req.Verified)
+		if err != nil {
+			writeAccountsError(w, logger, err)
+			return
+		}
+		if e == nil {
+			writeJSON(w, http.StatusOK, map[string]any{"email": nil, "email_verified": false})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"email": e.Address, "email_verified": e.Verified()})
 	})
 }

@@ -66,6 +66,13 @@ export function createUsers({ call, quiet, me, names, audit, openDialog }) {
     const since = el("span", "user-since", "Created ");
     since.append(timeElement(u.created_at, DAY));
     lines.append(first, since);
+    if (typeof u.email === "string" && u.email) {
+      const mail = el("span", "user-since user-email", u.email);
+      if (!u.email_verified) {
+        mail.append(" ", el("span", "muted", "(unverified)"));
+      }
+      lines.append(mail);
+    }
     const who = el("div", "user-id");
     who.append(initial, lines);
     nameCell.append(who);
