@@ -262,7 +262,7 @@ func runServe(c cmdIO, args []string) error {
 	allowLogin := func(ctx context.Context, u *jwtgate.User) error { return acc.LoginAllowed(ctx, u) }
 	svc, err := auth.New(ctx, store, keys, auth.Options{
 		Observer: m, AllowLogin: allowLogin,
-		Issuer:   cfg.issuer, Audience: cfg.audience,
+		Issuer: cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
 		PairLimiter: lims.pair, IPLimiter: lims.ip, AccountLimiter: lims.account, DeviceLimiter: lims.device,
