@@ -253,3 +253,32 @@ func TestOutboxRunWakesOnEnqueue(t *testing.T) {
 	}
 	srv.Wait(1, 30*time.Second) // fails the test if the hour-long poll were needed
 }
+
+// TestOutboxSlowRelay: a relay that takes the message but never answers
+// costs a send timeout and a retry, not the email, and Flush does not
+// wait on it longer than the timeout.
+func TestOutboxSlowRelay(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	release := make(chan struct{})
+	srv.Stall(release)
+	db := openStore(t, filepath.Join(t.TempDir(), "jwtgate.db"))
+	clk := &clock{t: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	var out outcomes
+	// A lease of 2 s gives each send 1 s.
+	ob := mail.NewOutbox(db, smtpTo(t, srv), mail.OutboxOptions{Now: clk.Now, Lease: 2 * time.Second, FirstRetry: time.Minute, Sent: out.add})
+	if err := ob.Enqueue(t.Context(), "reset", verifyMsg("a@example.test")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Flush(t.Context()); err != nil || n != 0 {
+		t.Fatalf("Flush() with a stalled relay = %d, %v; want 0 sent", n, err)
+	}
+	close(release)
+	srv.Stall(nil)
+	clk.Add(time.Minute)
+	if n, err := ob.Flush(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Flush() after the relay recovers = %d, %v; want 1", n, err)
+	}
+	if out.String() != "reset:retry reset:sent" {
+		t.Errorf("outcomes = %q, want a retry then the send", out.String())
+	}
+}

@@ -138,7 +138,14 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 
-	opts := []gomail.Option{gomail.WithPort(s.port), gomail.WithTimeout(s.timeout)}
+	// go-mail bounds each network step by its own timeout, not by ctx:
+	// keep that timeout within ctx's deadline, so a relay that stalls
+	// costs the caller no more than it allowed.
+	timeout := s.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, max(time.Until(dl), time.Millisecond))
+	}
+	opts := []gomail.Option{gomail.WithPort(s.port), gomail.WithTimeout(timeout)}
 	if s.implicit {
 		opts = append(opts, gomail.WithSSL())
 	} else {

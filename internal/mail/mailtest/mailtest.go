@@ -41,6 +41,14 @@ type Options struct {
 	User, Password string
 }
 
+// Stall makes the server hold every message's DATA until release is
+// closed (nil: no stall): a relay that is up but too slow to answer.
+func (s *Server) Stall(release chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = release
+}
+
 // Message is one received email.
 type Message struct {
 	From   string
@@ -56,13 +64,14 @@ type Server struct {
 	Addr    string // host:port it listens on
 	RootCAs *x509.CertPool
 
-	srv  *smtp.Server
-	l    net.Listener
-	mu   sync.Mutex
-	msgs []Message
-	fail error
-	got  chan struct{}
-	t    testing.TB
+	srv   *smtp.Server
+	l     net.Listener
+	mu    sync.Mutex
+	msgs  []Message
+	fail  error
+	stall chan struct{}
+	got   chan struct{}
+	t     testing.TB
 }
 
 // Start starts a server on 127.0.0.1 and stops it when the test ends.
@@ -190,6 +199,13 @@ func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	ss.s.mu.Lock()
+	stall := ss.s.stall
+	ss.s.mu.Unlock()
+	if stall != nil {
+		<-stall
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "too slow, try again"}
 	}
 	m, err := Parse(raw)
 	if err != nil {
