@@ -59,6 +59,21 @@ func writeAccountsError(w http.ResponseWriter, logger *slog.Logger, err error) {
 	}
 }
 
+// withJSON builds a handler that decodes a JSON body into a Req (a clear
+// 4xx if it cannot) and calls f with a context bounded by requestTimeout.
+func withJSON[Req any](f func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *Req)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := decodeJSON(r, &req); err != nil {
+			err.write(w)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		f(ctx, w, r, &req)
+	})
+}
+
 type signupRequest struct {
 	Name       *string `json:"name"`
 	Password   *string `json:"password"`
@@ -129,14 +144,7 @@ func handleCheckInvitation(logger *slog.Logger, acc *accounts.Service) http.Hand
 
 // handleVerifyEmail uses a verification link (POST /email/verify {"token"}).
 func handleVerifyEmail(logger *slog.Logger, acc *accounts.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req tokenRequest
-		if err := decodeJSON(r, &req); err != nil {
-			err.write(w)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
+	return withJSON(func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *tokenRequest) {
 		u, err := acc.VerifyEmail(ctx, req.Token)
 		if err != nil {
 			writeAccountsError(w, logger, err)
@@ -155,17 +163,12 @@ type forgotRequest struct {
 // {"email"} or {"name"}): 202 and the same body whether or not the account
 // exists; the look-up and email happen after the answer.
 func handleForgotPassword(logger *slog.Logger, acc *accounts.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req forgotRequest
-		if err := decodeJSON(r, &req); err != nil {
-			err.write(w)
-			return
-		}
+	return withJSON(func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *forgotRequest) {
 		ident := req.Email
 		if ident == "" {
 			ident = req.Name
 		}
-		if err := acc.ForgotPassword(r.Context(), ident); err != nil {
+		if err := acc.ForgotPassword(ctx, ident); err != nil {
 			writeAccountsError(w, logger, err)
 			return
 		}
@@ -177,14 +180,7 @@ func handleForgotPassword(logger *slog.Logger, acc *accounts.Service) http.Handl
 // handleResetPassword uses a reset link (POST /password/reset
 // {"token","password"}): 204, every session of the user ended.
 func handleResetPassword(logger *slog.Logger, acc *accounts.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req tokenRequest
-		if err := decodeJSON(r, &req); err != nil {
-			err.write(w)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
+	return withJSON(func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *tokenRequest) {
 		if err := acc.ResetPassword(ctx, req.Token, req.Password); err != nil {
 			writeAccountsError(w, logger, err)
 			return
@@ -212,14 +208,7 @@ func handleGetEmail(logger *slog.Logger, acc *accounts.Service) http.Handler {
 // handleChangeEmail starts a change of the caller's address (POST
 // /user/email {"email"}): 202, a link goes to the new address.
 func handleChangeEmail(logger *slog.Logger, acc *accounts.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req forgotRequest
-		if err := decodeJSON(r, &req); err != nil {
-			err.write(w)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
+	return withJSON(func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *forgotRequest) {
 		if err := acc.ChangeEmail(ctx, ClaimsFrom(r.Context()).UserID, req.Email); err != nil {
 			writeAccountsError(w, logger, err)
 			return
@@ -265,12 +254,7 @@ func toInvitationJSON(inv *accounts.Invitation) invitationJSON {
 
 // handleInvite creates an invitation (POST /admin/invitations).
 func handleInvite(logger *slog.Logger, acc *accounts.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req inviteRequest
-		if err := decodeJSON(r, &req); err != nil {
-			err.write(w)
-			return
-		}
+	return withJSON(func(ctx context.Context, w http.ResponseWriter, r *http.Request, req *inviteRequest) {
 		var ttl time.Duration
 		if req.TTL != "" {
 			d, err := time.ParseDuration(req.TTL)
@@ -280,8 +264,6 @@ func handleInvite(logger *slog.Logger, acc *accounts.Service) http.Handler {
 			}
 			ttl = d
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
 		inv, link, err := acc.Invite(ctx, ClaimsFrom(r.Context()).UserID, req.Email, req.Roles, ttl)
 		if err != nil {
 			writeAccountsError(w, logger, err)

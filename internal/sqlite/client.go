@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,24 +12,14 @@ import (
 	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
-const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, trusted, id_token_alg, created_at, updated_at`
-
-func jsonList(l []string) string {
-	if l == nil {
-		l = []string{}
-	}
-	b, _ := json.Marshal(l)
-	return string(b)
-}
-
 // CreateClient stores c.
 func (db *DB) CreateClient(ctx context.Context, c *jwtgate.Client) error {
 	var secret any
 	if c.SecretHash != nil {
 		secret = c.SecretHash
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO oidc_clients (`+clientColumns+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Name, secret, boolInt(c.Public), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs), jsonList(c.Scopes),
+	_, err := db.w.ExecContext(ctx, `INSERT INTO oidc_clients (`+sqlrow.ClientColumns+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, secret, boolInt(c.Public), sqlrow.JSONList(c.RedirectURIs), sqlrow.JSONList(c.PostLogoutRedirectURIs), sqlrow.JSONList(c.Scopes),
 		boolInt(c.Trusted), c.IDTokenAlg, sqlrow.Millis(c.CreatedAt), sqlrow.Millis(c.UpdatedAt), strings.ToLower(c.Name))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create client %q: %w", c.Name, jwtgate.ErrConflict)
@@ -43,7 +32,7 @@ func (db *DB) CreateClient(ctx context.Context, c *jwtgate.Client) error {
 
 // Client finds a client by ID.
 func (db *DB) Client(ctx context.Context, id string) (*jwtgate.Client, error) {
-	c, err := scanClient(db.db.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM oidc_clients WHERE id = ?`, id))
+	c, err := sqlrow.ScanClient(db.db.QueryRowContext(ctx, `SELECT `+sqlrow.ClientColumns+` FROM oidc_clients WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: client: %w", jwtgate.ErrNotFound)
 	}
@@ -55,14 +44,14 @@ func (db *DB) Client(ctx context.Context, id string) (*jwtgate.Client, error) {
 
 // Clients returns every client, ordered by name.
 func (db *DB) Clients(ctx context.Context) ([]jwtgate.Client, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM oidc_clients ORDER BY name_key`)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+sqlrow.ClientColumns+` FROM oidc_clients ORDER BY name_key`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: clients: %w", err)
 	}
 	defer rows.Close()
 	var out []jwtgate.Client
 	for rows.Next() {
-		c, err := scanClient(rows)
+		c, err := sqlrow.ScanClient(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: clients: %w", err)
 		}
@@ -100,24 +89,4 @@ func (db *DB) DeleteClient(ctx context.Context, id string) error {
 		return fmt.Errorf("sqlite: delete client: %w", jwtgate.ErrNotFound)
 	}
 	return nil
-}
-
-func scanClient(r rowScanner) (*jwtgate.Client, error) {
-	var c jwtgate.Client
-	var public, trusted, created, updated int64
-	var redirects, logouts, scopes string
-	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &public, &redirects, &logouts, &scopes, &trusted, &c.IDTokenAlg, &created, &updated); err != nil {
-		return nil, err
-	}
-	c.Public, c.Trusted = public != 0, trusted != 0
-	for _, l := range []struct {
-		raw string
-		dst *[]string
-	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {scopes, &c.Scopes}} {
-		if err := json.Unmarshal([]byte(l.raw), l.dst); err != nil {
-			return nil, fmt.Errorf("client %s: list column: %w", c.ID, err)
-		}
-	}
-	c.CreatedAt, c.UpdatedAt = sqlrow.Time(created), sqlrow.Time(updated)
-	return &c, nil
 }
