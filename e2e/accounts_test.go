@@ -238,3 +238,15 @@ func TestBrowserInvitation(t *testing.T) {
 	admin.do("reload the invitations", chromedp.Click(chromedp.ID("invitations-reload")))
 	admin.waitText("#invitations", "No open invitations")
 }
+
+// TestBrowserSignupClosed: with signup closed (the default) the signup
+// page says so instead of offering a form the server would refuse.
+func TestBrowserSignupClosed(t *testing.T) {
+	srv := StartServer(t, "", []string{"--demo"})
+	b := newBrowser(t, srv, 60*time.Second)
+	b.do("open the signup page", chromedp.Navigate(srv.URL+"/signup"))
+	b.waitText("#signup-error", "does not take signups")
+	if got := b.evalString(`String(document.getElementById("signup-form").hidden)`); got != "true" {
+		t.Error("the signup form is shown with signup closed")
+	}
+}

@@ -5,6 +5,7 @@
 import { $, notice } from "./lib/dom.js";
 import { passwordProblem, nameProblem } from "./lib/validate.js";
 import { fragmentParam, post, busy, fail, clear } from "./lib/form.js";
+import { accounts } from "./lib/config.js";
 
 const form = $("signup-form");
 const name = $("name");
@@ -70,4 +71,14 @@ form.addEventListener("submit", async (event) => {
   );
 });
 
-checkInvitation();
+if (accounts.signup === "closed" || (accounts.signup === "invite" && !invitation)) {
+  form.hidden = true;
+  fail(
+    errorBox,
+    accounts.signup === "closed"
+      ? "This server does not take signups. Ask an administrator for an account."
+      : "Signing up needs an invitation: open the link from your invitation email.",
+  );
+} else {
+  checkInvitation();
+}

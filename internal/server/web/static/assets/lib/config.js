@@ -30,3 +30,11 @@ export const returnTo = Object.freeze({
   hosts: Array.isArray(raw.returnTo?.hosts) ? raw.returnTo.hosts.filter((h) => typeof h === "string") : [],
   domain: typeof raw.returnTo?.domain === "string" ? raw.returnTo.domain : "",
 });
+
+// accounts: which self-service flows the server offers: signup ("closed",
+// "open" or "invite"), email (links work) and requireEmail.
+export const accounts = Object.freeze({
+  signup: typeof raw.accounts?.signup === "string" ? raw.accounts.signup : "closed",
+  email: raw.accounts?.email === true,
+  requireEmail: raw.accounts?.requireEmail === true,
+});
