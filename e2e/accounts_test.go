@@ -79,16 +79,34 @@ func TestBrowserAccounts(t *testing.T) {
 	)
 	b.waitPath("/")
 	b.waitText("#user-name", "dora")
+	b.waitText("#email-current", "dora@example.test (confirmed)")
+
+	// Change the address from the home page: a link goes to the new one,
+	// and the old one stays until it is opened.
+	b.do("ask to change the address",
+		chromedp.SendKeys(chromedp.ID("new-email"), "dora@new.example.test"),
+		chromedp.Click(chromedp.ID("email-submit")),
+	)
+	b.waitText("#email-done", "We sent a link to dora@new.example.test")
+	change := smtp.Wait(2, 30*time.Second)[1]
+	if change.To[0] != "dora@new.example.test" {
+		t.Errorf("change link sent to %v", change.To)
+	}
+	b.do("open the change link", chromedp.Navigate(emailLink(t, change, srv.URL)))
+	b.waitText("#verify-done", "confirmed")
+	if notice := smtp.Wait(3, 30*time.Second)[2]; notice.To[0] != "dora@example.test" || notice.Header.Get("Subject") != "Your email address was changed" {
+		t.Errorf("third email to %v, subject %q; want the old address told", notice.To, notice.Header.Get("Subject"))
+	}
 
 	// Forgot the password: the reset email, its page, a new password.
 	b.do("open the forgotten-password page", chromedp.Navigate(srv.URL+"/password/forgot"))
 	b.waitVisible("#forgot-form")
 	b.do("ask for a link",
-		chromedp.SendKeys(chromedp.ID("ident"), "dora@example.test"),
+		chromedp.SendKeys(chromedp.ID("ident"), "dora@new.example.test"),
 		chromedp.Click(chromedp.ID("submit")),
 	)
 	b.waitText("#forgot-done", "is on its way")
-	m = smtp.Wait(2, 30*time.Second)[1]
+	m = smtp.Wait(4, 30*time.Second)[3]
 	if m.Header.Get("Subject") != "Reset your password" {
 		t.Errorf("second email subject %q, want the reset", m.Header.Get("Subject"))
 	}
@@ -100,8 +118,8 @@ func TestBrowserAccounts(t *testing.T) {
 		chromedp.Click(chromedp.ID("submit")),
 	)
 	b.waitText("#reset-done", "Your password is changed")
-	if n := smtp.Wait(3, 30*time.Second); n[2].Header.Get("Subject") != "Your password was reset" {
-		t.Errorf("third email subject %q, want the notice", n[2].Header.Get("Subject"))
+	if n := smtp.Wait(5, 30*time.Second); n[4].Header.Get("Subject") != "Your password was reset" {
+		t.Errorf("fifth email subject %q, want the notice", n[4].Header.Get("Subject"))
 	}
 
 	// The session from before the reset is gone.

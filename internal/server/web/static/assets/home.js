@@ -11,6 +11,7 @@ import { SessionEnded } from "./lib/session.js";
 import { createGate } from "./lib/gate.js";
 import { createSessionsPanel } from "./home/sessions.js";
 import { createPasswordForm } from "./home/password.js";
+import { createEmailPanel } from "./home/email.js";
 
 const layout = $("layout");
 const status = $("status");
@@ -32,7 +33,7 @@ const gate = createGate({
   // nothing moves after it appears.
   async enter() {
     try {
-      await sessions.load();
+      await Promise.all([sessions.load(), email.load()]);
     } catch (err) {
       if (err instanceof SessionEnded) {
         return false;
@@ -64,6 +65,7 @@ const gate = createGate({
 });
 const { session } = gate;
 const sessions = createSessionsPanel(session);
+const email = createEmailPanel(session);
 const password = createPasswordForm(session, () => {
   // The server ended the other sessions: show so at once, then check.
   sessions.onlyThis();
