@@ -17,14 +17,16 @@ const keysUsage = `Usage:
   jwtgate keys list [--json]
   jwtgate keys rotate
 
-A rotation publishes a new key at once and signs with it after
---key-publish-delay (as the server's), so no verifier holding a cached JWKS
-meets an unknown kid. Running servers on the same store pick it up within
-seconds. The old key stays published until its last token expires.
+A rotation publishes a new key at once and signs with it 10 minutes later,
+twice the longest time servers let verifiers cache the JWKS, so no verifier
+holding a cached JWKS meets an unknown kid whatever the servers'
+--key-publish-delay. Running servers on the same store pick it up within
+seconds. The old key stays published until its last token expires. While a
+new key is pending, rotate refuses: at most one key waits.
 
 Examples:
   jwtgate keys list --db sqlite:/var/lib/jwtgate/jwtgate.db
-  JWTGATE_KEY_PUBLISH_DELAY=15m jwtgate keys rotate
+  jwtgate keys rotate --db postgres://jwtgate@db/jwtgate
 `
 
 func runKeys(c cmdIO, args []string) error {
@@ -36,8 +38,6 @@ func runKeys(c cmdIO, args []string) error {
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	dbURL := dbFlag(fs)
 	alg := fs.String("signing-alg", token.EdDSA, "algorithm of the new key: EdDSA, ES256 or RS256")
-	delay := fs.Duration("key-publish-delay", 10*time.Minute, "how long the new key is published before it signs")
-	accessTTL := fs.Duration("access-ttl", auth.DefaultAccessTTL, "access token lifetime (how long retired keys stay published)")
 	var asJSON *bool
 	switch sub {
 	case "list":
@@ -69,8 +69,12 @@ func runKeys(c cmdIO, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// The CLI does not know the servers' --key-publish-delay and
+	// --access-ttl, and need not: the default delay is safe whatever the
+	// servers' JWKS cache lifetime, and a key counts as possibly in use
+	// until the longest access lifetime a server may have has passed.
 	kr, err := auth.OpenKeyring(c.ctx, store, auth.KeyringOptions{
-		Alg: *alg, PublishDelay: *delay, TokenLifetime: *accessTTL + auth.Leeway, Sealer: sealer,
+		Alg: *alg, PublishDelay: auth.DefaultPublishDelay, TokenLifetime: auth.MaxAccessTTL + auth.Leeway, Sealer: sealer,
 	})
 	if err != nil {
 		return err

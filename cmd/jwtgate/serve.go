@@ -61,7 +61,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.accessTTL, "access-ttl", auth.DefaultAccessTTL, "access token lifetime")
 	fs.DurationVar(&cfg.refreshTTL, "refresh-ttl", auth.DefaultSessionTTL, "session lifetime: a refresh token chain ends this long after login")
 	fs.DurationVar(&cfg.idleTTL, "session-idle-ttl", auth.DefaultSessionIdleTTL, "a session not refreshed for this long ends")
-	fs.DurationVar(&cfg.publishDelay, "key-publish-delay", 10*time.Minute, "a new signing key is published this long before it signs (must exceed the JWKS cache lifetime, 5m)")
+	fs.DurationVar(&cfg.publishDelay, "key-publish-delay", auth.DefaultPublishDelay, "a new signing key is published this long before it signs; the JWKS may be cached for half of it, at most 5m (at least 2s)")
 	fs.DurationVar(&cfg.rotateEvery, "key-rotation-interval", 0, "rotate the signing key automatically this often (0: only by hand)")
 	fs.StringVar(&cfg.signingAlg, "signing-alg", token.EdDSA, "signing algorithm: EdDSA, ES256 or RS256 (HS256 when JWTGATE_JWT_SECRET is set)")
 	fs.BoolVar(&cfg.demo, "demo", false, "create the tutorial's demo account admin/1234 (never in production)")
@@ -115,8 +115,8 @@ func (cfg *serveConfig) validate() (err error) {
 	if _, _, err := net.SplitHostPort(cfg.addr); err != nil {
 		return configErr("invalid --addr %q: want HOST:PORT", cfg.addr)
 	}
-	if cfg.accessTTL <= 0 {
-		return configErr("invalid --access-ttl %s: must be positive", cfg.accessTTL)
+	if cfg.accessTTL <= 0 || cfg.accessTTL > auth.MaxAccessTTL {
+		return configErr("invalid --access-ttl %s: must be positive and at most %s", cfg.accessTTL, auth.MaxAccessTTL)
 	}
 	if cfg.refreshTTL < cfg.accessTTL {
 		return configErr("invalid --refresh-ttl %s: must be at least --access-ttl (%s)", cfg.refreshTTL, cfg.accessTTL)
@@ -124,8 +124,8 @@ func (cfg *serveConfig) validate() (err error) {
 	if cfg.idleTTL <= 0 {
 		return configErr("invalid --session-idle-ttl %s: must be positive", cfg.idleTTL)
 	}
-	if cfg.publishDelay <= server.JWKSMaxAge {
-		return configErr("invalid --key-publish-delay %s: must exceed the JWKS cache lifetime (%s)", cfg.publishDelay, server.JWKSMaxAge)
+	if cfg.publishDelay < auth.MinPublishDelay {
+		return configErr("invalid --key-publish-delay %s: must be at least %s", cfg.publishDelay, auth.MinPublishDelay)
 	}
 	if cfg.rotateEvery < 0 || (cfg.rotateEvery > 0 && cfg.rotateEvery < cfg.publishDelay+cfg.accessTTL) {
 		return configErr("invalid --key-rotation-interval %s: must be 0 or at least --key-publish-delay + --access-ttl", cfg.rotateEvery)

@@ -33,7 +33,6 @@ func runSessions(c cmdIO, args []string) error {
 	sub := args[0]
 	fs := flag.NewFlagSet("sessions "+sub, flag.ContinueOnError)
 	dbURL := dbFlag(fs)
-	accessTTL := fs.Duration("access-ttl", auth.DefaultAccessTTL, "access token lifetime (how long revocations are kept)")
 	var asJSON *bool
 	switch sub {
 	case "list":
@@ -57,7 +56,10 @@ func runSessions(c cmdIO, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc, err := auth.New(c.ctx, store, nil, auth.Options{AccessTTL: *accessTTL})
+	// Without keys the service keeps its revocations for the longest access
+	// lifetime a server may have (auth.MaxAccessTTL): the CLI need not be
+	// told the servers' --access-ttl.
+	svc, err := auth.New(c.ctx, store, nil, auth.Options{})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,12 @@ import (
 
 // Defaults for Options left zero.
 const (
-	DefaultAccessTTL      = 15 * time.Minute
+	DefaultAccessTTL = 15 * time.Minute
+	// MaxAccessTTL is the longest access-token lifetime a server may be
+	// configured with. Access tokens are meant to be short-lived (RFC
+	// 9068); the bound also lets a service that does not know the
+	// servers' lifetime (the CLI) keep revocations long enough.
+	MaxAccessTTL          = 24 * time.Hour
 	DefaultSessionTTL     = 30 * 24 * time.Hour
 	DefaultSessionIdleTTL = 7 * 24 * time.Hour
 	// DefaultRefreshGrace is how long a spent refresh token still yields its
@@ -44,8 +49,12 @@ const (
 
 // Options configure a Service. Zero values take the defaults above.
 type Options struct {
-	Issuer         string
-	Audience       string // set aud in tokens and require it when verifying
+	Issuer   string
+	Audience string // set aud in tokens and require it when verifying
+	// AccessTTL is the lifetime of access tokens. A service made without
+	// keys (the CLI's) signs none and does not know the servers' setting:
+	// left zero, it keeps the revocations it makes for MaxAccessTTL, which
+	// outlasts any token a server may have issued.
 	AccessTTL      time.Duration
 	SessionTTL     time.Duration // absolute session lifetime
 	SessionIdleTTL time.Duration // a session unused this long ends
@@ -96,7 +105,10 @@ type Service struct {
 // New returns a Service over store that signs and verifies with keys (nil
 // for a service that only manages users and sessions).
 func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Service, error) {
-	if o.AccessTTL == 0 {
+	switch {
+	case o.AccessTTL == 0 && keys == nil:
+		o.AccessTTL = MaxAccessTTL
+	case o.AccessTTL == 0:
 		o.AccessTTL = DefaultAccessTTL
 	}
 	if o.SessionTTL == 0 {

@@ -32,12 +32,45 @@ func (s StaticKey) Lookup(string) (*token.Key, bool) { return s.Key, true }
 // Signer implements Keys.
 func (s StaticKey) Signer() *token.Key { return s.Key }
 
+// The key-publishing rules live here, and everything else (the JWKS
+// handler, serve's flag checks, the CLI) refers to them: a verifier that
+// caches the JWKS for as long as it is told must already know a new key
+// when that key starts to sign.
+const (
+	// MaxJWKSMaxAge is the longest verifiers are told to cache the JWKS.
+	MaxJWKSMaxAge = 5 * time.Minute
+	// DefaultPublishDelay is how long a new key waits in the JWKS before it
+	// signs, unless configured: twice the longest JWKS cache lifetime. It
+	// is safe whatever delay the servers run with, which is why `jwtgate
+	// keys rotate` needs no flag to match them.
+	DefaultPublishDelay = 2 * MaxJWKSMaxAge
+	// MinPublishDelay is the shortest publish delay allowed: instances
+	// sharing a store learn a new key within a second (Maintain's sync), so
+	// the delay must cover that and a cache lifetime of half of it.
+	MinPublishDelay = 2 * time.Second
+)
+
+// JWKSMaxAge is how long verifiers may cache the JWKS of servers whose new
+// keys wait publishDelay before signing: half the delay, at most
+// MaxJWKSMaxAge. A verifier that fetched the JWKS just before a rotation
+// reached the instance it asked thus refetches well before the new key
+// signs.
+func JWKSMaxAge(publishDelay time.Duration) time.Duration {
+	return min(MaxJWKSMaxAge, publishDelay/2)
+}
+
+// ErrKeyPending means a rotation was asked while a new key is still
+// waiting out its publish delay: rotating again would pile up keys that
+// never sign.
+var ErrKeyPending = errors.New("a new signing key is already pending")
+
 // KeyringOptions configure a Keyring.
 type KeyringOptions struct {
 	Alg string // algorithm of new keys: EdDSA, ES256 or RS256
 	// PublishDelay is how long a new key is published in the JWKS before
-	// it signs. It must exceed the JWKS cache lifetime, so that no verifier
-	// holding a cached JWKS meets a token with an unknown kid.
+	// it signs (DefaultPublishDelay if zero). The JWKS cache lifetime is
+	// derived from it (JWKSMaxAge), so that no verifier holding a cached
+	// JWKS meets a token with an unknown kid.
 	PublishDelay time.Duration
 	// TokenLifetime is the longest an access token signed by a key may be
 	// accepted (access TTL plus leeway): a retired key stays published
@@ -74,24 +107,31 @@ type keyState struct {
 // OpenKeyring loads the store's keys as they are (for the CLI, which must
 // not create keys as a side effect of listing them).
 func OpenKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (*Keyring, error) {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	kr := &Keyring{store: store, o: o}
+	kr := newKeyring(store, o)
 	if err := kr.Sync(ctx); err != nil {
 		return nil, err
 	}
 	return kr, nil
 }
 
+func newKeyring(store jwtgate.KeyStore, o KeyringOptions) *Keyring {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PublishDelay == 0 {
+		o.PublishDelay = DefaultPublishDelay
+	}
+	return &Keyring{store: store, o: o}
+}
+
+// JWKSMaxAge is how long verifiers may cache this keyring's JWKS.
+func (kr *Keyring) JWKSMaxAge() time.Duration { return JWKSMaxAge(kr.o.PublishDelay) }
+
 // NewKeyring loads the store's keys, creating the first one if there are
 // none. If keys exist but none of the configured algorithm, it rotates to
 // a new key of that algorithm, which signs after the publish delay.
 func NewKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (*Keyring, error) {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	kr := &Keyring{store: store, o: o}
+	kr := newKeyring(store, o)
 	existing, err := store.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("auth: keyring: %w", err)
@@ -107,7 +147,7 @@ func NewKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (
 			return nil, fmt.Errorf("auth: keyring: %w", err)
 		}
 	case !slices.ContainsFunc(existing, func(k jwtgate.Key) bool { return k.Alg == o.Alg }):
-		if _, err := kr.Rotate(ctx); err != nil {
+		if err := kr.rotateAlg(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -144,18 +184,33 @@ var ErrNoKeys = errors.New("auth: no signing keys yet; start the server once to 
 
 // Rotate makes a new key that is published now and signs after the publish
 // delay; the current key retires at that moment. It returns the new key's
-// record (without its private half).
+// record (without its private half). While a key is pending (published,
+// not yet signing) it refuses with ErrKeyPending: at most one key waits.
 func (kr *Keyring) Rotate(ctx context.Context) (*jwtgate.Key, error) {
+	// Rotations made elsewhere (another instance, the CLI) count too.
+	if err := kr.Sync(ctx); err != nil {
+		return nil, err
+	}
 	now := kr.o.Now()
-	if st := kr.state.Load(); st != nil && len(st.keys) == 0 {
+	st := kr.state.Load()
+	if len(st.keys) == 0 {
 		return nil, ErrNoKeys
+	}
+	if rk := st.pending(now); rk != nil {
+		return nil, fmt.Errorf("%w: key %s signs from %s; rotate again after that", ErrKeyPending, rk.key.ID, rk.activates.UTC().Format(time.RFC3339))
 	}
 	rec, err := kr.newRecord(now, kr.o.PublishDelay)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := kr.store.RotateKey(ctx, rec, now); err != nil {
+	// Inserted only if no key appeared since the state just read, so two
+	// rotations racing on different instances make one pending key.
+	ok, err := kr.store.RotateKey(ctx, rec, st.newestCreated())
+	if err != nil {
 		return nil, fmt.Errorf("auth: rotate key: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: another rotation was made at the same time", ErrKeyPending)
 	}
 	if err := kr.Sync(ctx); err != nil {
 		return nil, err
@@ -164,10 +219,53 @@ func (kr *Keyring) Rotate(ctx context.Context) (*jwtgate.Key, error) {
 	return rec, nil
 }
 
-// RotateIfOlder rotates unless a key was created within interval: the
-// automatic schedule. Instances racing here make one key between them.
+// rotateAlg is Rotate for NewKeyring's switch of algorithm, which must
+// happen even while a key of the old algorithm is pending.
+func (kr *Keyring) rotateAlg(ctx context.Context) error {
+	now := kr.o.Now()
+	rec, err := kr.newRecord(now, kr.o.PublishDelay)
+	if err != nil {
+		return err
+	}
+	if _, err := kr.store.RotateKey(ctx, rec, now); err != nil {
+		return fmt.Errorf("auth: rotate key: %w", err)
+	}
+	return nil
+}
+
+// pending returns a key in st that is published but not yet signing, or nil.
+func (st *keyState) pending(now time.Time) *ringKey {
+	for _, rk := range st.keys {
+		if rk.activates.After(now) {
+			return rk
+		}
+	}
+	return nil
+}
+
+// newestCreated is when the newest key in st was made (zero if none).
+func (st *keyState) newestCreated() time.Time {
+	var t time.Time
+	for _, rk := range st.keys {
+		if rk.createdAt.After(t) {
+			t = rk.createdAt
+		}
+	}
+	return t
+}
+
+// RotateIfOlder rotates when the newest key was created interval ago or
+// more: the automatic schedule. It decides on the keys as last synced, so
+// the usual answer (not due) costs no key generation and no store write;
+// only a due rotation generates a key. Instances racing here make one key
+// between them (the store inserts only if no key is newer than the
+// interval).
 func (kr *Keyring) RotateIfOlder(ctx context.Context, interval time.Duration) (bool, error) {
 	now := kr.o.Now()
+	st := kr.state.Load()
+	if len(st.keys) == 0 || now.Sub(st.newestCreated()) < interval {
+		return false, nil
+	}
 	rec, err := kr.newRecord(now, kr.o.PublishDelay)
 	if err != nil {
 		return false, err

@@ -2,23 +2,20 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// JWKSMaxAge is how long verifiers may cache the JWKS. The key publish
-// delay must exceed it (serve checks), so a cached JWKS always knows the
-// key that signs.
-const JWKSMaxAge = 5 * time.Minute
-
 // handleJWKS publishes the public keys whose tokens may be live, and the
-// pending key. With a shared secret there is nothing to publish: 404.
+// pending key. Verifiers may cache it for the keyring's JWKSMaxAge, which
+// the publish delay exceeds, so a cached JWKS always knows the key that
+// signs. With a shared secret there is nothing to publish: 404.
 func handleJWKS(logger *slog.Logger, kr *auth.Keyring) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if kr == nil {
@@ -31,7 +28,7 @@ func handleJWKS(logger *slog.Logger, kr *auth.Keyring) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(JWKSMaxAge.Seconds())))
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(kr.JWKSMaxAge().Seconds())))
 		// Verifiers on other origins (browsers, SPAs) may fetch it.
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
@@ -107,6 +104,10 @@ func handleRotateKey(logger *slog.Logger, svc *auth.Service, kr *auth.Keyring) h
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
 		k, err := svc.RotateKey(ctx, kr)
+		if errors.Is(err, auth.ErrKeyPending) {
+			writeError(w, http.StatusConflict, "key_pending", err.Error())
+			return
+		}
 		if err != nil {
 			writeServiceError(w, logger, err)
 			return

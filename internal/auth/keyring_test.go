@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// countingKeys is a real store that counts the rotations offered to it:
+// each one carries a freshly generated (and sealed) key.
+type countingKeys struct {
+	jwtgate.KeyStore
+	offered atomic.Int64
+}
+
+func (c *countingKeys) RotateKey(ctx context.Context, k *jwtgate.Key, unlessCreatedAfter time.Time) (bool, error) {
+	c.offered.Add(1)
+	return c.KeyStore.RotateKey(ctx, k, unlessCreatedAfter)
+}
+
+// newInstances opens n keyrings ("instances") on one SQLite store, each
+// counting the keys it generates for rotation.
+func newInstances(t *testing.T, n int) []*countingKeys {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	out := make([]*countingKeys, n)
+	for i := range out {
+		out[i] = &countingKeys{KeyStore: store}
+	}
+	return out
+}
+
+func openRing(t *testing.T, ks jwtgate.KeyStore, clk *clock) *Keyring {
+	t.Helper()
+	kr, err := NewKeyring(context.Background(), ks, KeyringOptions{
+		Alg: token.EdDSA, PublishDelay: 10 * time.Minute, TokenLifetime: DefaultAccessTTL + Leeway, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+// TestRotateIfOlderGeneratesOnlyWhenDue: the schedule runs every minute on
+// every instance; a key is generated only when a rotation is due, and two
+// instances due at once make one new key between them.
+func TestRotateIfOlderGeneratesOnlyWhenDue(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	stores := newInstances(t, 2)
+	a, b := openRing(t, stores[0], clk), openRing(t, stores[1], clk)
+	const interval = time.Hour
+
+	for minute := 1; minute < 60; minute++ {
+		clk.Add(time.Minute)
+		for i, kr := range []*Keyring{a, b} {
+			if rotated, err := kr.RotateIfOlder(ctx, interval); err != nil || rotated {
+				t.Fatalf("instance %d: RotateIfOlder at +%dm = %v, %v; want false, nil", i, minute, rotated, err)
+			}
+		}
+	}
+	if n := stores[0].offered.Load() + stores[1].offered.Load(); n != 0 {
+		t.Errorf("before a rotation is due, the instances generated %d keys, want 0", n)
+	}
+
+	clk.Add(time.Minute) // now an hour since the first key
+	rotatedA, err := a.RotateIfOlder(ctx, interval)
+	if err != nil || !rotatedA {
+		t.Fatalf("instance 0: RotateIfOlder when due = %v, %v; want true, nil", rotatedA, err)
+	}
+	// b has not synced yet: it tries, and the store refuses a second key.
+	if rotatedB, err := b.RotateIfOlder(ctx, interval); err != nil || rotatedB {
+		t.Errorf("instance 1: RotateIfOlder right after instance 0 rotated = %v, %v; want false, nil", rotatedB, err)
+	}
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := stores[1].offered.Load()
+	for range 30 {
+		clk.Add(time.Minute)
+		if rotated, err := b.RotateIfOlder(ctx, interval); err != nil || rotated {
+			t.Fatalf("instance 1: RotateIfOlder after syncing the new key = %v, %v; want false, nil", rotated, err)
+		}
+	}
+	if n := stores[1].offered.Load() - before; n != 0 {
+		t.Errorf("instance 1 generated %d keys after it synced the fresh key, want 0", n)
+	}
+	keys, err := stores[0].Keys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Errorf("store holds %d keys after one scheduled rotation by two instances, want 2", len(keys))
+	}
+}
+
+// TestRotateRefusedWhilePending: at most one key waits out its publish
+// delay. A second rotation, on this instance or another that has not yet
+// synced, is ErrKeyPending; once the key signs, rotation works
+// again.
+func TestRotateRefusedWhilePending(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	stores := newInstances(t, 2)
+	a, b := openRing(t, stores[0], clk), openRing(t, stores[1], clk)
+
+	first, err := a.Rotate(ctx)
+	if err != nil {
+		t.Fatalf("Rotate() = %v", err)
+	}
+	for name, kr := range map[string]*Keyring{"same instance": a, "other instance": b} {
+		if _, err := kr.Rotate(ctx); !errors.Is(err, ErrKeyPending) {
+			t.Errorf("Rotate() on the %s while %s is pending = %v, want ErrKeyPending", name, first.ID, err)
+		}
+	}
+	if keys, _ := stores[0].Keys(ctx); len(keys) != 2 {
+		t.Errorf("store holds %d keys after refused rotations, want 2", len(keys))
+	}
+	clk.Add(10 * time.Minute)
+	if _, err := b.Rotate(ctx); err != nil {
+		t.Errorf("Rotate() after the pending key began signing = %v, want nil", err)
+	}
+}
+
+// TestJWKSMaxAge: verifiers cache the JWKS for at most half the publish
+// delay, and never longer than MaxJWKSMaxAge; the default delay is safe
+// against the longest cache lifetime.
+func TestJWKSMaxAge(t *testing.T) {
+	tests := []struct {
+		delay, want time.Duration
+	}{
+		{delay: MinPublishDelay, want: time.Second},
+		{delay: time.Minute, want: 30 * time.Second},
+		{delay: DefaultPublishDelay, want: MaxJWKSMaxAge},
+		{delay: time.Hour, want: MaxJWKSMaxAge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.delay.String(), func(t *testing.T) {
+			if got := JWKSMaxAge(tt.delay); got != tt.want {
+				t.Errorf("JWKSMaxAge(%s) = %s, want %s", tt.delay, got, tt.want)
+			}
+		})
+	}
+	if DefaultPublishDelay <= MaxJWKSMaxAge {
+		t.Errorf("DefaultPublishDelay %s does not exceed MaxJWKSMaxAge %s", DefaultPublishDelay, MaxJWKSMaxAge)
+	}
+}
