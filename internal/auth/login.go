@@ -265,9 +265,9 @@ func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (
 var ErrRevoked = errors.New("token revoked")
 
 // Verify checks an access token and returns its claims: signature, claims,
-// and the revocation set. The claims may be shared with other callers (a
-// cache of verified tokens): do not modify them. Errors wrap jwtgate.ErrUnauthenticated (and the
-// token package's reason, or ErrRevoked).
+// and the revocation set. The claims are the caller's own (a cache hit
+// returns a copy): changing them affects no other request. Errors wrap
+// jwtgate.ErrUnauthenticated (and the token package's reason, or ErrRevoked).
 func (s *Service) Verify(raw string) (*token.Claims, error) {
 	c, err := s.verify(raw)
 	s.o.Observer.Verification(verifyResult(err))

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -46,8 +48,9 @@ func newTokenCache(max int) *tokenCache {
 	return c
 }
 
-// get returns the cached claims of raw if present and not expired at now.
-// The claims are shared: callers must not modify them.
+// get returns a copy of the cached claims of raw if present and not
+// expired at now: the caller may change it without touching other
+// requests' claims.
 func (c *tokenCache) get(raw string, now time.Time) (*token.Claims, bool) {
 	h := maphash.String(c.seed, raw)
 	s := &c.shards[h%cacheShards]
@@ -57,10 +60,10 @@ func (c *tokenCache) get(raw string, now time.Time) (*token.Claims, bool) {
 	if !ok || !now.Before(e.until) || !equalTokens(e.raw, raw) {
 		return nil, false
 	}
-	return e.claims, true
+	return cloneClaims(e.claims), true
 }
 
-// put caches verified claims until until. A full shard drops its expired
+// put caches a copy of verified claims until until. A full shard drops its expired
 // entries, then, if still full, all of them: simple, bounded, and a miss
 // costs only one signature check.
 func (c *tokenCache) put(raw string, claims *token.Claims, until, now time.Time) {
@@ -81,7 +84,7 @@ func (c *tokenCache) put(raw string, claims *token.Claims, until, now time.Time)
 			clear(s.m)
 		}
 	}
-	s.m[h] = cacheEntry{raw: raw, claims: claims, until: until}
+	s.m[h] = cacheEntry{raw: raw, claims: cloneClaims(claims), until: until}
 }
 
 // equalTokens reports whether a and b are equal in time that depends only
@@ -101,4 +104,42 @@ func equalTokens(a, b string) bool {
 		v |= uint64(a[i] ^ b[i])
 	}
 	return v == 0
+}
+
+// claimsCopy holds a Claims and what its pointers point to, so a deep copy
+// is one allocation (two with audience or roles).
+type claimsCopy struct {
+	c             token.Claims
+	exp, nbf, iat jwt.NumericDate
+}
+
+// cloneClaims returns a deep copy of c: nothing in it is shared with c.
+func cloneClaims(c *token.Claims) *token.Claims {
+	cp := &claimsCopy{c: *c}
+	if c.ExpiresAt != nil {
+		cp.exp = *c.ExpiresAt
+		cp.c.ExpiresAt = &cp.exp
+	}
+	if c.NotBefore != nil {
+		cp.nbf = *c.NotBefore
+		cp.c.NotBefore = &cp.nbf
+	}
+	if c.IssuedAt != nil {
+		cp.iat = *c.IssuedAt
+		cp.c.IssuedAt = &cp.iat
+	}
+	if n := len(c.Audience) + len(c.Roles); n > 0 {
+		// One backing array; full slice expressions, so an append to one
+		// cannot write into the other.
+		strs := make([]string, 0, n)
+		strs = append(append(strs, c.Audience...), c.Roles...)
+		cp.c.Audience, cp.c.Roles = nil, nil
+		if len(c.Audience) > 0 {
+			cp.c.Audience = strs[:len(c.Audience):len(c.Audience)]
+		}
+		if len(c.Roles) > 0 {
+			cp.c.Roles = strs[len(c.Audience):n:n]
+		}
+	}
+	return &cp.c
 }

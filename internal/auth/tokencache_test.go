@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -30,6 +32,64 @@ func TestCachedTokenStillRevoked(t *testing.T) {
 	}
 	if _, err := e.svc.Verify(tok.Access); !errors.Is(err, ErrRevoked) {
 		t.Errorf("Verify(cached, revoked token) = %v, want ErrRevoked", err)
+	}
+}
+
+// TestCachedClaimsNotShared: a caller that changes the claims Verify gave
+// it (every field, including what pointers and slices refer to) changes
+// nothing another request sees, whether its Verify was a miss or a hit.
+func TestCachedClaimsNotShared(t *testing.T) {
+	e := newEnv(t, Options{Audience: "api"})
+	if _, err := e.svc.CreateUser(context.Background(), "carol", "carol-pass", []string{"admin", "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.svc.Login(context.Background(), "carol", "carol-pass", Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.svc.Verify(tok.Access) // a miss: fills the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = cloneClaims(want)
+	for _, step := range []string{"miss", "hit"} {
+		if step == "miss" {
+			e.svc.cache = newTokenCache(tokenCacheSize)
+		}
+		c, err := e.svc.Verify(tok.Access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A careless handler.
+		c.Name, c.UserID = "mallory", 99
+		c.Roles[0] = "nobody"
+		c.Roles = append(c.Roles, "root")
+		c.Audience[0] = "elsewhere"
+		c.ExpiresAt.Time = c.ExpiresAt.Add(time.Hour)
+		c.IssuedAt.Time = time.Time{}
+
+		got, err := e.svc.Verify(tok.Access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(*got) != fmt.Sprint(*want) || got.ExpiresAt.Time != want.ExpiresAt.Time || got.IssuedAt.Time != want.IssuedAt.Time {
+			t.Errorf("after a caller changed its claims (first Verify a %s), Verify = %+v (exp %v), want %+v (exp %v)",
+				step, *got, got.ExpiresAt, *want, want.ExpiresAt)
+		}
+	}
+}
+
+// TestCloneClaimsSlicesApart: appending to the copy's audience never
+// writes into its roles (they share one backing array).
+func TestCloneClaimsSlicesApart(t *testing.T) {
+	c := cloneClaims(&token.Claims{RegisteredClaims: jwt.RegisteredClaims{Audience: []string{"api"}}, Roles: []string{"admin"}})
+	c.Audience = append(c.Audience, "x")
+	if len(c.Roles) != 1 || c.Roles[0] != "admin" {
+		t.Errorf("roles after appending to the audience = %q, want [admin]", c.Roles)
+	}
+	d := cloneClaims(&token.Claims{})
+	if d.Roles != nil || d.Audience != nil || d.ExpiresAt != nil {
+		t.Errorf("cloneClaims(empty) = %+v, want nil slices and pointers", d)
 	}
 }
 
