@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
@@ -281,8 +282,10 @@ func runServe(c cmdIO, args []string) error {
 
 	trusted, _ := clientip.ParseTrusted(cfg.trustedProxies) // validated above
 	// Other instances' revocations and key rotations arrive through the
-	// store; pull them every second.
-	go svc.Maintain(ctx, keyring, time.Second, cfg.rotateEvery)
+	// store; pull them every second. Stopped (and waited for) before the
+	// store closes.
+	stopMaintenance := startMaintenance(ctx, svc, keyring, cfg.rotateEvery)
+	defer stopMaintenance()
 
 	var stopAccounts func()
 	acc, stopAccounts, err = startAccounts(ctx, &cfg.accounts, store, svc, sealer, cfg.issuer, logger)
@@ -349,6 +352,20 @@ func runServe(c cmdIO, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// startMaintenance runs svc.Maintain in the background (revocation and key
+// sync every second, pruning, scheduled rotation). The returned stop ends
+// it and waits until it has returned, so that the store is never closed
+// under one of its queries.
+func startMaintenance(ctx context.Context, svc *auth.Service, kr *auth.Keyring, rotateEvery time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { svc.Maintain(ctx, kr, time.Second, rotateEvery) })
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // loginLimiters are the failed-login counters (see internal/auth/throttle.go).

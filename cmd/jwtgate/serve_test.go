@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/auth"
+	"github.com/jwtgate/jwtgate/internal/sqlite"
+)
+
+// startServe runs `jwtgate serve` in-process on a port of its choosing with
+// extra args and env, waits until it answers /healthz, and returns its base
+// URL, its stderr, a cancel that starts its shutdown, and a channel closed
+// when run has returned.
+func startServe(t *testing.T, args, env []string) (base string, stderr *syncBuffer, cancel context.CancelFunc, done <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &syncBuffer{}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env,
+			strings.NewReader(""), &syncBuffer{}, stderr)
+		if err != nil {
+			t.Errorf("run(serve %q) = %v", args, err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-finished:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop within 30s of its context ending")
+		}
+	})
+	listening := regexp.MustCompile(`jwtgate listening.* addr=(127\.0\.0\.1:\d+)`)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(stderr.String()); m != nil {
+			base = "http://" + m[1]
+			if resp, err := http.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return base, stderr, cancel, finished
+				}
+			}
+		}
+		select {
+		case <-finished:
+			t.Fatalf("run(serve) returned early\nstderr:\n%s", stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never answered /healthz\nstderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stallingStore is a real store whose first revocation read blocks, deaf
+// to its context, until released: a query in flight when shutdown begins.
+type stallingStore struct {
+	*sqlite.DB
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (s *stallingStore) Revocations(ctx context.Context, since int64, now time.Time, limit int) ([]jwtgate.Revocation, error) {
+	s.once.Do(func() {
+		close(s.entered)
+		<-s.release
+	})
+	return s.DB.Revocations(ctx, since, now, limit)
+}
+
+// TestMaintenanceStopWaits: stopping serve's background maintenance
+// returns only once Maintain has returned, so serve closes the store after
+// the last maintenance query, not under it.
+func TestMaintenanceStopWaits(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store := &stallingStore{DB: db, entered: make(chan struct{}), release: make(chan struct{})}
+	svc, err := auth.New(ctx, store, nil, auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startMaintenance(ctx, svc, nil, 0)
+	select {
+	case <-store.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("maintenance never synced revocations")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Error("stop() returned while Maintain was still inside a store query")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(store.release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Error("stop() did not return after Maintain's query ended")
+	}
+}
