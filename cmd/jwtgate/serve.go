@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,6 +46,7 @@ type serveConfig struct {
 	pair, ip, account, device  throttle.Policy
 	maxSessions                int
 	logLevel                   slog.Level
+	logFormat                  logFormat
 	secret                     string // env only
 	adminPassword              string // env only
 	keyEncryptionKey           string // env only
@@ -78,6 +80,8 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
+	cfg.logFormat = "text"
+	fs.Var(&cfg.logFormat, "log-format", "log line format: text (key=value) or json (one object per line, for log shippers)")
 	accountsFlags(fs, &cfg.accounts)
 	return fs, dbURL
 }
@@ -192,7 +196,7 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logger := cfg.logFormat.logger(c.stderr, cfg.logLevel)
 	ctx := c.ctx
 
 	// Listen before anything uses the issuer: with --addr HOST:0 the kernel
@@ -409,6 +413,31 @@ func limiters(store store, rdb *redis.Client, cfg *serveConfig) (loginLimiters, 
 		*x.to = lim
 	}
 	return l, nil
+}
+
+// logFormat is --log-format: how log lines are written.
+type logFormat string
+
+func (f *logFormat) String() string { return string(*f) }
+
+// Set implements flag.Value, refusing unknown formats so that the error
+// names the flag or its JWTGATE_LOG_FORMAT twin.
+func (f *logFormat) Set(v string) error {
+	switch v {
+	case "text", "json":
+		*f = logFormat(v)
+		return nil
+	}
+	return fmt.Errorf("unknown log format %q: want text or json", v)
+}
+
+// logger returns a logger writing lines of this format at level or above to w.
+func (f logFormat) logger(w io.Writer, level slog.Leveler) *slog.Logger {
+	o := &slog.HandlerOptions{Level: level}
+	if f == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
 }
 
 // splitList splits a comma-separated setting, dropping empty entries.

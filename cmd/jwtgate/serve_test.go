@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -116,5 +119,40 @@ func TestMaintenanceStopWaits(t *testing.T) {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
 		t.Error("stop() did not return after Maintain's query ended")
+	}
+}
+
+// TestLogFormat: --log-format (or JWTGATE_LOG_FORMAT) picks text or JSON
+// lines; text is the default.
+func TestLogFormat(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		wantJSON bool
+	}{
+		{name: "default", wantJSON: false},
+		{name: "flag json", args: []string{"--log-format", "json"}, wantJSON: true},
+		{name: "env json", env: []string{"JWTGATE_LOG_FORMAT=json"}, wantJSON: true},
+		{name: "flag text beats env json", args: []string{"--log-format=text"}, env: []string{"JWTGATE_LOG_FORMAT=json"}, wantJSON: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseServe(testIO(tt.env, ""), tt.args)
+			if err != nil {
+				t.Fatalf("parseServe(%q) with env %q = %v", tt.args, tt.env, err)
+			}
+			var buf bytes.Buffer
+			cfg.logFormat.logger(&buf, slog.LevelInfo).Info("request", "path", "/user", "status", 200)
+			line := strings.TrimSpace(buf.String())
+			var obj map[string]any
+			isJSON := json.Unmarshal([]byte(line), &obj) == nil
+			if isJSON != tt.wantJSON {
+				t.Errorf("parseServe(%q) with env %q logs %q; JSON = %v, want %v", tt.args, tt.env, line, isJSON, tt.wantJSON)
+			}
+			if tt.wantJSON && (obj["msg"] != "request" || obj["path"] != "/user" || obj["status"] != float64(200)) {
+				t.Errorf("JSON log line = %v, want msg, path and status fields", obj)
+			}
+		})
 	}
 }
