@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -43,10 +44,18 @@ var migrationFiles embed.FS
 // checks that it answers, and brings its schema up to date (Migrate). path
 // is a file name taken literally, not a URI or ":memory:": the WAL and the
 // connection pool both need a real file.
+//
+// The file holds password hashes and, unless a key-encryption key seals
+// them, the private signing keys: Open creates it readable by its owner
+// only (0600; SQLite gives the -wal and -shm files the database file's
+// mode), and refuses a database whose files other users may read or write.
 func Open(ctx context.Context, path string) (*DB, error) {
 	dsn, err := dataSourceName(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := ensurePrivate(path); err != nil {
+		return nil, err
 	}
 	sqlDB, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -62,6 +71,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// ensurePrivate creates the database file with mode 0600 if it does not
+// exist, and refuses (one line, naming the fix) when it or
+// its -wal or -shm file is open to the group or to others.
+func ensurePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			return fmt.Errorf("sqlite: %s has mode %04o: other users may read it, and it holds password hashes and keys; run: chmod 600 %s",
+				name, perm, name)
+		}
+	}
+	return nil
 }
 
 // dataSourceName builds the driver DSN for path. Every setting is a DSN
