@@ -55,7 +55,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := ensurePrivate(path); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	sqlDB, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -81,17 +81,17 @@ func ensurePrivate(path string) error {
 	if err == nil {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("sqlite: create %s: %w", path, err)
+		return err
 	}
 	for _, name := range []string{path, path + "-wal", path + "-shm"} {
 		fi, err := os.Stat(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		} else if err != nil {
-			return fmt.Errorf("sqlite: %w", err)
+			return err
 		}
 		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-			return fmt.Errorf("sqlite: %s has mode %04o: other users may read it, and it holds password hashes and keys; run: chmod 600 %s",
+			return fmt.Errorf("%s has mode %04o: other users may read it, and it holds password hashes and keys; run: chmod 600 %s",
 				name, perm, name)
 		}
 	}
