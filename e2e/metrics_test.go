@@ -38,8 +38,9 @@ func scrape(t *testing.T, url string) map[string]float64 {
 // exactly what happened.
 func TestMetricsMove(t *testing.T) {
 	t.Parallel()
-	s := StartServer(t, "", []string{"--demo"})
-	before := scrape(t, s.URL+"/metrics")
+	s := StartServer(t, "", []string{"--demo", "--metrics-addr", "127.0.0.1:0"})
+	metricsURL := "http://" + s.ListenAddr(t, "metrics listening") + "/metrics"
+	before := scrape(t, metricsURL)
 	login := send(t, "POST", s.URL+"/login", loginJSON("admin", "1234")).jsonBody()
 	send(t, "POST", s.URL+"/login", loginJSON("admin", "wrong"))
 	body := []byte(`{"refresh_token":"` + login["refresh_token"].(string) + `"}`)
@@ -47,7 +48,7 @@ func TestMetricsMove(t *testing.T) {
 	send(t, "POST", s.URL+"/token/refresh", body) // inside the grace window
 	send(t, "GET", s.URL+"/user", nil, "Authorization", "Bearer "+login["token"].(string))
 	send(t, "GET", s.URL+"/user", nil, "Authorization", "Bearer nope")
-	after := scrape(t, s.URL+"/metrics")
+	after := scrape(t, metricsURL)
 	for _, tt := range []struct {
 		series string
 		delta  float64
@@ -75,14 +76,18 @@ func TestMetricsMove(t *testing.T) {
 	}
 }
 
-// TestMetricsAddr: with --metrics-addr the metrics move to their own
-// listener and leave the public one.
+// TestMetricsAddr: the metrics are served only on --metrics-addr, never on
+// the public listener (issue 17: login and throttling counts are not for
+// the public), with or without --metrics-addr.
 func TestMetricsAddr(t *testing.T) {
 	t.Parallel()
 	s := StartServer(t, "", []string{"--demo", "--metrics-addr", "127.0.0.1:0"})
 	maddr := s.ListenAddr(t, "metrics listening")
-	if r := send(t, "GET", s.URL+"/metrics", nil); r.status != 401 {
-		t.Errorf("GET /metrics on the main address = %d, want 401 (not served there)", r.status)
+	plain := StartServer(t, "", []string{"--demo"})
+	for name, url := range map[string]string{"with --metrics-addr": s.URL, "without --metrics-addr": plain.URL} {
+		if r := send(t, "GET", url+"/metrics", nil); r.status != 401 {
+			t.Errorf("GET /metrics on the main address %s = %d, want 401 (not served there)", name, r.status)
+		}
 	}
 	if m := scrape(t, "http://"+maddr+"/metrics"); len(m) == 0 {
 		t.Error("no metrics on --metrics-addr")

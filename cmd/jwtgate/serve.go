@@ -76,7 +76,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
 	fs.StringVar(&cfg.cookieDomain, "cookie-domain", "", "share the session cookie with every host under this domain (e.g. example.com, a parent of the issuer's host) for forward auth across hosts; the login page may return to them")
 	fs.StringVar(&cfg.redisURL, "redis", "", "redis://HOST:PORT/DB: keep the failed-login counters in Redis (shared by all instances using it) instead of PostgreSQL or memory")
-	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main one (e.g. 127.0.0.1:9100)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9100); never on the main one, and without it metrics are not collected")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
@@ -223,6 +223,15 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Warnings are conditions an operator should fix that do not stop the
+	// server: logged at startup and listed by /readyz, which stays 200.
+	var warnings []server.Warning
+	if sealer == nil {
+		w := server.Warning{Code: "key_encryption_key_missing",
+			Message: "JWTGATE_KEY_ENCRYPTION_KEY is not set: private signing keys are stored unencrypted; set it to 32 random bytes, base64 (openssl rand -base64 32)"}
+		warnings = append(warnings, w)
+		logger.Warn(w.Message)
+	}
 	var keys auth.Keys
 	var keyring *auth.Keyring
 	if cfg.secret != "" {
@@ -241,10 +250,18 @@ func runServe(c cmdIO, args []string) error {
 		}
 		keys = keyring
 	}
-	// The metrics read the service's queue and revocation set at scrape
-	// time, through svcRef, set once the service exists.
+	// Metrics are collected only when they are served, on their own
+	// address (--metrics-addr): never on the public one, where login and
+	// throttling counts would tell an attacker how an attack goes. They
+	// read the service's queue and revocation set at scrape time, through
+	// svcRef, set once the service exists.
 	var svcRef *auth.Service
-	m := metrics.New(func() int { return svcRef.HashQueue() }, func() int { return svcRef.Revocations().Len() })
+	var m *metrics.Metrics
+	var observer auth.Observer // nil: count nothing (a nil *Metrics in it would not be nil)
+	if cfg.metricsAddr != "" {
+		m = metrics.New(func() int { return svcRef.HashQueue() }, func() int { return svcRef.Revocations().Len() })
+		observer = m
+	}
 	var rdb *redis.Client
 	if cfg.redisURL != "" {
 		if rdb, err = redis.Open(ctx, cfg.redisURL); err != nil {
@@ -266,7 +283,7 @@ func runServe(c cmdIO, args []string) error {
 	var acc *accounts.Service
 	allowLogin := func(ctx context.Context, u *jwtgate.User) error { return acc.LoginAllowed(ctx, u) }
 	svc, err := auth.New(ctx, store, keys, auth.Options{
-		Observer: m, AllowLogin: allowLogin,
+		Observer: observer, AllowLogin: allowLogin,
 		Issuer: cfg.issuer, Audience: cfg.audience,
 		AccessTTL: cfg.accessTTL, SessionTTL: cfg.refreshTTL, SessionIdleTTL: cfg.idleTTL,
 		Sealer: sealer, Logger: logger,
@@ -298,10 +315,10 @@ func runServe(c cmdIO, args []string) error {
 	}
 	defer stopAccounts()
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc},
-		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted, MetricsElsewhere: cfg.metricsAddr != "",
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, Warnings: warnings},
+		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
-	if cfg.metricsAddr != "" {
+	if m != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
 		mln, err := net.Listen("tcp", cfg.metricsAddr)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -154,5 +155,66 @@ func TestLogFormat(t *testing.T) {
 				t.Errorf("JSON log line = %v, want msg, path and status fields", obj)
 			}
 		})
+	}
+}
+
+// TestServeKeyEncryptionWarning: without JWTGATE_KEY_ENCRYPTION_KEY the
+// server starts, warns in its log, and /readyz stays 200 but lists the
+// warning; with the key set there is no warning.
+func TestServeKeyEncryptionWarning(t *testing.T) {
+	kek := "JWTGATE_KEY_ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	tests := []struct {
+		name     string
+		env      []string
+		wantWarn bool
+	}{
+		{name: "no key", env: nil, wantWarn: true},
+		{name: "key set", env: []string{kek}, wantWarn: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+			env := append([]string{"JWTGATE_ADMIN_PASSWORD=admin-pw-123"}, tt.env...)
+			base, stderr, _, _ := startServe(t, []string{"--db", db}, env)
+			resp, err := http.Get(base + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Status   string `json:"status"`
+				Warnings []struct{ Code, Message string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK || body.Status != "ok" {
+				t.Errorf("GET /readyz = %d %q, want 200 ok", resp.StatusCode, body.Status)
+			}
+			gotWarn := len(body.Warnings) == 1 && body.Warnings[0].Code == "key_encryption_key_missing"
+			if gotWarn != tt.wantWarn || (!tt.wantWarn && len(body.Warnings) != 0) {
+				t.Errorf("GET /readyz warnings = %+v, want key_encryption_key_missing: %v", body.Warnings, tt.wantWarn)
+			}
+			logged := strings.Contains(stderr.String(), "level=WARN msg=\"JWTGATE_KEY_ENCRYPTION_KEY is not set")
+			if logged != tt.wantWarn {
+				t.Errorf("startup log warns about the key-encryption key: %v, want %v\n%s", logged, tt.wantWarn, stderr.String())
+			}
+		})
+	}
+}
+
+// TestMetricsNotOnMainAddress: /metrics (login and throttling counts) is
+// not public: without --metrics-addr it is nowhere, like any unknown path
+// (401 without a token).
+func TestMetricsNotOnMainAddress(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+	base, _, _, _ := startServe(t, []string{"--db", db}, []string{"JWTGATE_ADMIN_PASSWORD=admin-pw-123"})
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /metrics on the main address = %d, want 401 (not served there)", resp.StatusCode)
 	}
 }

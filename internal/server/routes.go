@@ -78,10 +78,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	// Operations (public).
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("GET /healthz", handleHealthz())
-	if d.Metrics != nil && !o.MetricsElsewhere {
-		mux.Handle("GET /metrics", d.Metrics.Handler())
-	}
-	mux.Handle("GET /readyz", handleReadyz(d.Ready))
+	mux.Handle("GET /readyz", handleReadyz(d.Ready, d.Warnings))
 
 	mux.Handle("/", authed(handleNotFound()))
 }

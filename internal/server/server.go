@@ -38,9 +38,6 @@ type Options struct {
 	// sibling of the issuer's host), and the login page may return to any
 	// of them. See ValidateCookieDomain.
 	CookieDomain string
-	// MetricsElsewhere keeps /metrics off this handler (it is served on
-	// its own address, --metrics-addr).
-	MetricsElsewhere bool
 }
 
 // Deps are what the handlers need. Each handler is given only its part.
@@ -54,9 +51,20 @@ type Deps struct {
 	// Accounts runs signup, invitations, email verification and password
 	// reset; nil answers their routes 404.
 	Accounts *accounts.Service
-	// Metrics records request latency; nil records nothing. It is served
-	// at /metrics unless Options.MetricsElsewhere.
+	// Metrics records request latency; nil records nothing. This handler
+	// never serves it: login and throttling counts are not for the
+	// public, so the caller serves them on their own address.
 	Metrics *metrics.Metrics
+	// Warnings are conditions the operator should fix that do not make
+	// the server unready; /readyz lists them.
+	Warnings []Warning
+}
+
+// Warning is one such condition: a stable code and a sentence saying what
+// to do.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // NewServer returns the complete jwtgate handler: routes wrapped in the
