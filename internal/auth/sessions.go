@@ -163,8 +163,9 @@ func (s *Service) RotateKey(ctx context.Context, kr *Keyring) (*jwtgate.Key, err
 
 // Maintain keeps the instance fresh until ctx ends: every interval it pulls
 // new revocations and keys from the store (how changes made on other
-// instances arrive); every minute it prunes expired feed entries and keys,
-// and, when rotateEvery is set, rotates the signing key on schedule.
+// instances arrive) and, when rotateEvery is set, rotates the signing key
+// once the newest is that old; every minute it prunes expired feed entries
+// and keys.
 func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEvery time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -184,6 +185,16 @@ func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEve
 		if _, err := timed(s, "sync_keys", func() (struct{}, error) { return struct{}{}, kr.Sync(ctx) }); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("key sync failed", "err", err)
 		}
+		// Checked every tick: RotateIfOlder decides on the keys just
+		// synced and generates a key only when one is due.
+		if rotateEvery > 0 {
+			rotated, err := kr.RotateIfOlder(ctx, rotateEvery)
+			if err != nil && ctx.Err() == nil {
+				s.o.Logger.Warn("scheduled key rotation failed", "err", err)
+			} else if rotated {
+				s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventKeyRotated, Detail: "scheduled rotation"})
+			}
+		}
 		if time.Since(lastChores) < time.Minute {
 			continue
 		}
@@ -194,14 +205,6 @@ func (s *Service) Maintain(ctx context.Context, kr *Keyring, interval, rotateEve
 		}
 		if err := kr.Prune(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.Warn("key prune failed", "err", err)
-		}
-		if rotateEvery > 0 {
-			rotated, err := kr.RotateIfOlder(ctx, rotateEvery)
-			if err != nil && ctx.Err() == nil {
-				s.o.Logger.Warn("scheduled key rotation failed", "err", err)
-			} else if rotated {
-				s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventKeyRotated, Detail: "scheduled rotation"})
-			}
 		}
 	}
 }
