@@ -7,49 +7,46 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/token"
 )
 
-type ctxKey int
+type requestKey struct{}
 
-const infoKey ctxKey = 0
-
-// RequestInfo is what the HTTP layer knows about a request that the rules
-// record in audit events: where it came from and who is acting. The HTTP
-// layer makes one per request and fills ActorID once the token is checked.
-type RequestInfo struct {
-	Client  Client
-	ActorID int64 // the authenticated user acting; 0 before authentication
+// Request is what the rules record in audit events about the request being
+// served: where it came from and who is acting. The HTTP layer puts one in
+// the request's context (WithRequest) once it knows them; it is a value,
+// never changed once there, so a context handed to another goroutine stays
+// right.
+type Request struct {
+	Client Client
+	// Actor is the verified access token of the user acting; nil before
+	// authentication.
+	Actor *token.Claims
 }
 
-// RequestInfoKey is the context key under which the rules look for the
-// request's *RequestInfo. WithRequestInfo is the simple way to set it; an
-// HTTP layer that already keeps its own per-request context value can
-// answer this key from its Value method instead and save an allocation
-// per request.
-func RequestInfoKey() any { return infoKey }
-
-// WithRequestInfo returns ctx carrying ri.
-func WithRequestInfo(ctx context.Context, ri *RequestInfo) context.Context {
-	return context.WithValue(ctx, infoKey, ri)
+// WithRequest returns ctx carrying req.
+func WithRequest(ctx context.Context, req Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, req)
 }
 
-// WithClient returns ctx carrying the request's origin.
+// RequestFrom returns the request value in ctx (zero if none).
+func RequestFrom(ctx context.Context) Request {
+	req, _ := ctx.Value(requestKey{}).(Request)
+	return req
+}
+
+// WithClient returns ctx carrying the request's origin (and the acting
+// user already in ctx, if any).
 func WithClient(ctx context.Context, c Client) context.Context {
-	return WithRequestInfo(ctx, &RequestInfo{Client: c})
-}
-
-func infoFrom(ctx context.Context) *RequestInfo {
-	ri, _ := ctx.Value(infoKey).(*RequestInfo)
-	if ri == nil {
-		return &RequestInfo{}
-	}
-	return ri
+	req := RequestFrom(ctx)
+	req.Client = c
+	return WithRequest(ctx, req)
 }
 
 // ClientFrom returns the request origin stored in ctx (zero if none).
-func ClientFrom(ctx context.Context) Client { return infoFrom(ctx).Client }
+func ClientFrom(ctx context.Context) Client { return RequestFrom(ctx).Client }
 
-func clientFrom(ctx context.Context) Client { return infoFrom(ctx).Client }
+func clientFrom(ctx context.Context) Client { return RequestFrom(ctx).Client }
 
 // audit records e in the store and the log. A failure to store is logged,
 // not returned: the action it describes has already happened.
@@ -67,15 +64,15 @@ func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
 // acting user when that is not the user concerned.
 func (s *Service) fillEvent(ctx context.Context, e *jwtgate.AuditEvent) {
 	e.At = s.o.Now()
-	ri := infoFrom(ctx)
+	req := RequestFrom(ctx)
 	if e.IP == "" {
-		e.IP = ri.Client.IP
+		e.IP = req.Client.IP
 	}
 	if e.UserAgent == "" {
-		e.UserAgent = truncate(ri.Client.UserAgent, 256)
+		e.UserAgent = truncate(req.Client.UserAgent, 256)
 	}
-	if actor := ri.ActorID; actor != 0 && actor != e.UserID {
-		e.ActorID = actor
+	if req.Actor != nil && req.Actor.UserID != 0 && req.Actor.UserID != e.UserID {
+		e.ActorID = req.Actor.UserID
 	}
 }
 

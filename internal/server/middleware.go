@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -20,89 +21,25 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-type ctxKey int
-
-const stateKey ctxKey = iota
-
-// authInfoKey is the context key under which package auth looks for the
-// request's RequestInfo; reqState answers it itself.
-var authInfoKey = auth.RequestInfoKey()
-
-// reqState is everything the middleware learns about one request, made once
-// by logRequests and filled in as the request goes deeper (requireAuth sets
-// the claims and the actor). It is the request's context, the access log's
-// status recorder and the X-Request-Id header value in one allocation, so
-// the hot path allocates it and one copy of the request, nothing more.
-type reqState struct {
-	context.Context // the request's own context
-
-	w      statusWriter
-	claims *token.Claims
-	id     [1]string // the X-Request-Id header's value slice
-
-	// info is what package auth records in audit events. Its client part
-	// (address and user agent) is filled in only when asked for: most
-	// requests never need it, and formatting the address allocates.
-	info      auth.RequestInfo
-	infoReady bool
-	r         *http.Request
-	ips       *clientip.Resolver
-}
-
-// Value answers the state's own key and package auth's RequestInfo key;
-// everything else goes to the request's context.
-func (s *reqState) Value(k any) any {
-	switch k {
-	case stateKey:
-		return s
-	case authInfoKey:
-		return s.requestInfo()
-	}
-	return s.Context.Value(k)
-}
-
-func (s *reqState) requestInfo() *auth.RequestInfo {
-	if !s.infoReady {
-		s.infoReady = true
-		s.info.Client = auth.Client{IP: s.clientIP(), UserAgent: s.r.UserAgent()}
-	}
-	return &s.info
-}
-
-// clientIP is the request's origin as text ("" when unknown).
-func (s *reqState) clientIP() string {
-	if s.infoReady && s.info.Client.IP != "" {
-		return s.info.Client.IP
-	}
-	if s.ips == nil {
-		return ""
-	}
-	if a := s.ips.ClientIP(s.r); a.IsValid() {
-		return a.String()
-	}
-	return ""
-}
-
-// withState returns r carrying a fresh reqState whose status recorder wraps w.
-func withState(w http.ResponseWriter, r *http.Request, ips *clientip.Resolver) (*http.Request, *reqState) {
-	st := &reqState{Context: r.Context(), w: statusWriter{ResponseWriter: w}, ips: ips}
-	r = r.WithContext(st)
-	st.r = r
-	return r, st
-}
-
-func stateFrom(ctx context.Context) *reqState {
-	st, _ := ctx.Value(stateKey).(*reqState)
-	return st
-}
-
 // ClaimsFrom returns the verified claims of the request's access token, or
-// nil on a public route.
+// nil on a public route. requireAuth puts them in the request's context as
+// the acting user of package auth's request value, which the rules read
+// for audit events: one immutable context value per authenticated request.
 func ClaimsFrom(ctx context.Context) *token.Claims {
-	if st := stateFrom(ctx); st != nil {
-		return st.claims
+	return auth.RequestFrom(ctx).Actor
+}
+
+// clientOf is where r came from, for audit events and login throttling:
+// the address (through trusted proxies; "" when unknown or ips is nil) and
+// the User-Agent.
+func clientOf(r *http.Request, ips *clientip.Resolver) auth.Client {
+	c := auth.Client{UserAgent: r.UserAgent()}
+	if ips != nil {
+		if a := ips.ClientIP(r); a.IsValid() {
+			c.IP = a.String()
+		}
 	}
-	return nil
+	return c
 }
 
 // bearerToken extracts the token from an Authorization header. present is
@@ -124,8 +61,9 @@ func bearerToken(r *http.Request) (tok string, present bool) {
 
 // requireAuth returns middleware that lets a request through only with a
 // valid access token, from the Authorization header or else the session
-// cookie, and puts its claims in the context.
-func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler {
+// cookie, and puts its claims and the client (ips finds its address) in
+// the context.
+func requireAuth(svc *auth.Service, ck cookies, ips *clientip.Resolver) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, present := bearerToken(r)
@@ -141,12 +79,8 @@ func requireAuth(svc *auth.Service, ck cookies) func(http.Handler) http.Handler 
 				unauthorized(w, "invalid_token")
 				return
 			}
-			st := stateFrom(r.Context())
-			if st == nil { // not behind logRequests (a handler used alone)
-				r, st = withState(w, r, nil)
-			}
-			st.claims, st.info.ActorID = claims, claims.UserID
-			next.ServeHTTP(w, r)
+			ctx := auth.WithRequest(r.Context(), auth.Request{Client: clientOf(r, ips), Actor: claims})
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -280,31 +214,42 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests logs one line per request with a request id (also sent back
-// as X-Request-Id). It logs the path only: query strings and headers may
-// carry tokens.
-func logRequests(next http.Handler, logger *slog.Logger, ips *clientip.Resolver, m *metrics.Metrics) http.Handler {
+// recorder is logRequests' per-request state: the status recorder and the
+// X-Request-Id header's value slice, in one allocation. It belongs to the
+// ResponseWriter chain, never to the request's context.
+type recorder struct {
+	statusWriter
+	id [1]string
+}
+
+// logRequests gives every request an id (sent back as X-Request-Id),
+// records its latency in m (nil: not recorded) and writes an access-log
+// line to al (nil: no access log). It logs the path only: query strings
+// and headers may carry tokens.
+func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *metrics.Metrics) http.Handler {
 	ids := newRequestIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r, st := withState(w, r, ips)
-		st.id[0] = ids.next()
-		w.Header()["X-Request-Id"] = st.id[:]
-		next.ServeHTTP(&st.w, r)
-		status := st.w.status
+		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}}
+		rec.id[0] = ids.next()
+		w.Header()["X-Request-Id"] = rec.id[:]
+		next.ServeHTTP(&rec.statusWriter, r)
+		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
+		dur := time.Since(start)
 		if m != nil {
 			// r.Pattern was set by the ServeMux further in, on this request.
-			m.Request(r.Pattern, r.Method, status, time.Since(start))
+			m.Request(r.Pattern, r.Method, status, dur)
 		}
-		if !logger.Enabled(r.Context(), slog.LevelInfo) {
-			return
+		if al != nil {
+			var addr netip.Addr
+			if ips != nil {
+				addr = ips.ClientIP(r)
+			}
+			al.Log(start, rec.id[0], r.Method, r.URL.Path, status, dur, addr)
 		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("id", st.id[0]), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", status), slog.Duration("dur", time.Since(start)), slog.String("ip", st.clientIP()))
 	})
 }
 

@@ -11,7 +11,8 @@ import (
 // catch-all, which answers 401 without a token and 404 with one, as the
 // tutorial's middleware did.
 func addRoutes(mux handler, d Deps, ck cookies, o Options) {
-	authed := requireAuth(d.Auth, ck)
+	ips := clientip.New(o.TrustedProxies)
+	authed := requireAuth(d.Auth, ck, ips)
 	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
 	log, svc := d.Logger, d.Auth
 	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
@@ -30,7 +31,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	// The tutorial's API, and the session around it.
 	mux.Handle("POST /login", handleLogin(log, svc, ck))
 	mux.Handle("GET /user", authed(handleUser()))
-	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck))
+	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck, ips))
 	mux.Handle("POST /logout", authed(handleLogout(log, svc, ck)))
 	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
@@ -48,7 +49,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
 
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
-	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, clientip.New(o.TrustedProxies))(handleForwardAuth()))
+	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth()))
 
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))

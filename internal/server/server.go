@@ -55,6 +55,8 @@ type Deps struct {
 	// never serves it: login and throttling counts are not for the
 	// public, so the caller serves them on their own address.
 	Metrics *metrics.Metrics
+	// AccessLog gets one line per request; nil logs none.
+	AccessLog *AccessLog
 	// Warnings are conditions the operator should fix that do not make
 	// the server unready; /readyz lists them.
 	Warnings []Warning
@@ -90,7 +92,7 @@ func NewServer(d Deps, o Options) http.Handler {
 	h = cop.Handler(h)
 	h = securityHeaders(h, o.TLS)
 	h = recoverPanics(h, logger)
-	h = logRequests(h, logger, clientip.New(o.TrustedProxies), d.Metrics)
+	h = logRequests(h, d.AccessLog, clientip.New(o.TrustedProxies), d.Metrics)
 	h = limitBodies(h, o.MaxBodyBytes)
 	return h
 }
