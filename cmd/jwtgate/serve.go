@@ -20,6 +20,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/internal/logwriter"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/internal/postgres"
 	"github.com/jwtgate/jwtgate/internal/redis"
@@ -196,7 +197,18 @@ func runServe(c cmdIO, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := cfg.logFormat.logger(c.stderr, cfg.logLevel)
+	// Log lines leave in batches from one goroutine (a write(2) per line
+	// cost a busy server more than its requests' other work); Close,
+	// deferred first so it runs last, writes out the rest.
+	logOut := logwriter.New(c.stderr)
+	defer logOut.Close()
+	logger := cfg.logFormat.logger(logOut, cfg.logLevel)
+	// The access log (one line per request, at INFO) bypasses slog: it is
+	// formatted by hand, without allocating.
+	var accessLog *server.AccessLog
+	if cfg.logLevel <= slog.LevelInfo {
+		accessLog = server.NewAccessLog(logOut, cfg.logFormat == "json")
+	}
 	ctx := c.ctx
 
 	// Listen before anything uses the issuer: with --addr HOST:0 the kernel
@@ -315,7 +327,7 @@ func runServe(c cmdIO, args []string) error {
 	}
 	defer stopAccounts()
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, Warnings: warnings},
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, AccessLog: accessLog, Warnings: warnings},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if m != nil {

@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/jwtgate/jwtgate/internal/logwriter"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 )
 
@@ -39,6 +42,39 @@ func BenchmarkUser(b *testing.B) {
 			} else {
 				req.Header.Set("Authorization", "Bearer "+tok)
 			}
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// BenchmarkUserAccessLog is BenchmarkUser's Bearer case with the access
+// log as serve sets it up by default (text lines through a batching
+// logwriter) into a file, against no access log.
+func BenchmarkUserAccessLog(b *testing.B) {
+	for _, sink := range []string{"off", "file"} {
+		b.Run(sink, func(b *testing.B) {
+			f := newFixture(b, Options{})
+			tok := f.loginFull(b, "alice", "alice-pass")["token"].(string)
+			var al *AccessLog
+			if sink == "file" {
+				fh, err := os.Create(filepath.Join(b.TempDir(), "log"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer fh.Close()
+				lw := logwriter.New(fh)
+				defer lw.Close()
+				al = NewAccessLog(lw, false)
+			}
+			h := NewServer(Deps{Logger: slog.New(slog.DiscardHandler), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping,
+				Metrics: metrics.New(nil, nil), AccessLog: al}, Options{})
+			req := httptest.NewRequest("GET", "/user", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
 			for b.Loop() {
