@@ -156,3 +156,28 @@ func TestJWKSMaxAge(t *testing.T) {
 		t.Errorf("DefaultPublishDelay %s does not exceed MaxJWKSMaxAge %s", DefaultPublishDelay, MaxJWKSMaxAge)
 	}
 }
+
+// TestKeylessServiceKeepsRevocationsLongEnough: a service made without
+// keys (the CLI's `sessions revoke`, `user disable`) does not know the
+// servers' --access-ttl; the revocations it writes outlive any access
+// token a server may have issued (MaxAccessTTL), so an hour-long token
+// from a server with --access-ttl 1h stays refused for its whole life.
+func TestKeylessServiceKeepsRevocationsLongEnough(t *testing.T) {
+	ctx := context.Background()
+	server := newEnv(t, Options{AccessTTL: time.Hour})
+	tok := loginAlice(t, server)
+	cli, err := New(ctx, server.store, nil, Options{Now: server.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.RevokeUserSessions(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	feed, _, err := server.svc.RevocationFeed(ctx, 0)
+	if err != nil || len(feed) != 1 {
+		t.Fatalf("RevocationFeed = %v, %v; want one entry", feed, err)
+	}
+	if exp := feed[0].ExpiresAt; exp.Before(tok.Claims.ExpiresAt.Time) || exp.Before(server.clk.Now().Add(MaxAccessTTL)) {
+		t.Errorf("CLI revocation expires %v, before the token (%v) or now + MaxAccessTTL", exp, tok.Claims.ExpiresAt.Time)
+	}
+}
