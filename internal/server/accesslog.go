@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -19,8 +20,9 @@ import (
 // writer that batches (internal/logwriter) so that the lines of many
 // requests leave in one system call rather than one each.
 type AccessLog struct {
-	w    io.Writer
-	json bool
+	w     io.Writer
+	json  bool
+	stamp atomic.Pointer[stamp] // the current second, formatted
 }
 
 // NewAccessLog returns an access log writing text lines (key=value, as
@@ -45,10 +47,34 @@ func (a *AccessLog) Log(start time.Time, id, method, path string, status int, du
 // timeLayout is slog's: RFC 3339 with milliseconds.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
+// stamp is a second's worth of formatted time: what comes before and after
+// the milliseconds. Formatting a time costs more than the rest of a line;
+// within a second only the milliseconds change.
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	head, zone []byte // "2006-01-02T15:04:05", "Z07:00" formatted
+}
+
+// appendTime appends t in timeLayout, reusing the formatted second.
+func (a *AccessLog) appendTime(b []byte, t time.Time) []byte {
+	st := a.stamp.Load()
+	if st == nil || st.sec != t.Unix() || st.loc != t.Location() {
+		full := t.AppendFormat(nil, timeLayout)
+		n := len("2006-01-02T15:04:05")
+		st = &stamp{sec: t.Unix(), loc: t.Location(), head: full[:n:n], zone: full[n+len(".000"):]}
+		a.stamp.Store(st)
+	}
+	b = append(b, st.head...)
+	ms := t.Nanosecond() / 1e6
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.zone...)
+}
+
 func (a *AccessLog) appendLine(b []byte, start time.Time, id, method, path string, status int, dur time.Duration, ip netip.Addr) []byte {
 	if a.json {
 		b = append(b, `{"time":"`...)
-		b = start.AppendFormat(b, timeLayout)
+		b = a.appendTime(b, start)
 		b = append(b, `","level":"INFO","msg":"request","id":`...)
 		b = appendJSONString(b, id)
 		b = append(b, `,"method":`...)
@@ -66,7 +92,7 @@ func (a *AccessLog) appendLine(b []byte, start time.Time, id, method, path strin
 		return append(b, "\"}\n"...)
 	}
 	b = append(b, "time="...)
-	b = start.AppendFormat(b, timeLayout)
+	b = a.appendTime(b, start)
 	b = append(b, " level=INFO msg=request id="...)
 	b = appendTextValue(b, id)
 	b = append(b, " method="...)
@@ -101,17 +127,32 @@ func appendTextValue(b []byte, s string) []byte {
 }
 
 // appendDuration appends d in Go duration syntax in the largest unit that
-// fits (ns, µs, ms or s), without the allocation of d.String().
+// fits (ns, µs, ms or s), without the allocation of d.String() and with
+// integer arithmetic only.
 func appendDuration(b []byte, d time.Duration) []byte {
-	unit, div := "s", float64(time.Second)
 	switch {
 	case d < time.Microsecond:
 		return append(strconv.AppendInt(b, int64(d), 10), "ns"...)
 	case d < time.Millisecond:
-		unit, div = "µs", float64(time.Microsecond)
+		return append(appendScaled(b, int64(d), 1e3), "µs"...)
 	case d < time.Second:
-		unit, div = "ms", float64(time.Millisecond)
+		return append(appendScaled(b, int64(d), 1e6), "ms"...)
 	}
-	b = strconv.AppendFloat(b, float64(d)/div, 'f', -1, 64)
-	return append(b, unit...)
+	return append(appendScaled(b, int64(d), 1e9), 's')
+}
+
+// appendScaled appends v/scale as a decimal without trailing zeros
+// (scale a power of ten).
+func appendScaled(b []byte, v, scale int64) []byte {
+	b = strconv.AppendInt(b, v/scale, 10)
+	frac := v % scale
+	if frac == 0 {
+		return b
+	}
+	b = append(b, '.')
+	for scale /= 10; frac > 0; scale /= 10 {
+		b = append(b, byte('0'+frac/scale))
+		frac %= scale
+	}
+	return b
 }

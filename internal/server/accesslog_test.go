@@ -116,3 +116,27 @@ func TestAccessLogThroughServer(t *testing.T) {
 		t.Errorf("access log = %q, want one line without the query string", line)
 	}
 }
+
+// TestAccessLogTimeAndDuration: the cached second and the integer
+// duration formatting give what time.Format and time.ParseDuration agree
+// with, across milliseconds, seconds and time zones.
+func TestAccessLogTimeAndDuration(t *testing.T) {
+	al := NewAccessLog(io.Discard, false)
+	base := time.Date(2026, 12, 5, 18, 0, 59, 0, time.UTC)
+	india := time.FixedZone("IST", 5*3600+1800)
+	for _, tm := range []time.Time{
+		base, base.Add(7 * time.Millisecond), base.Add(999 * time.Millisecond), base.Add(time.Second),
+		base.Add(time.Second).In(india), base.Add(time.Second + 42*time.Millisecond), base.Add(-time.Hour).Local(),
+	} {
+		if got, want := string(al.appendTime(nil, tm)), tm.Format(timeLayout); got != want {
+			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	for _, d := range []time.Duration{0, 1, 999, 1000, 1001, 522283, 999999, time.Millisecond, 12345678,
+		time.Second, 2500 * time.Millisecond, 90 * time.Minute, 1234567891} {
+		s := string(appendDuration(nil, d))
+		if got, err := time.ParseDuration(s); err != nil || got != d {
+			t.Errorf("appendDuration(%d) = %q, which parses as %v, %v", d, s, got, err)
+		}
+	}
+}
