@@ -42,6 +42,17 @@ func clientOf(r *http.Request, ips *clientip.Resolver) auth.Client {
 	return c
 }
 
+// withClient returns middleware that puts the request's client (ips finds
+// its address) in the context, for public routes whose rules record or
+// throttle by it (auth.ClientFrom).
+func withClient(ips *clientip.Resolver) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), clientOf(r, ips))))
+		})
+	}
+}
+
 // bearerToken extracts the token from an Authorization header. present is
 // true whenever the header was sent, so a malformed one is an error rather
 // than a silent fall-back to the cookie.

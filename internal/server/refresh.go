@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/jwtgate/jwtgate/internal/auth"
-	"github.com/jwtgate/jwtgate/internal/clientip"
 )
 
 type refreshRequest struct {
@@ -17,7 +16,7 @@ type refreshRequest struct {
 // handleRefresh trades a refresh token (JSON body, or the browser's refresh
 // cookie when the body is empty) for a new access token and the rotated
 // refresh token.
-func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies, ips *clientip.Resolver) http.Handler {
+func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var raw string
 		if r.ContentLength != 0 {
@@ -39,7 +38,7 @@ func handleRefresh(logger *slog.Logger, svc *auth.Service, ck cookies, ips *clie
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		tok, err := svc.Refresh(ctx, raw, clientOf(r, ips))
+		tok, err := svc.Refresh(ctx, raw, auth.ClientFrom(r.Context()))
 		switch {
 		case err == nil:
 			writeTokens(w, r, svc, ck, tok)

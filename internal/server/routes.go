@@ -13,6 +13,10 @@ import (
 func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	ips := clientip.New(o.TrustedProxies)
 	authed := requireAuth(d.Auth, ck, ips)
+	// Public routes whose rules record or throttle by where a request came
+	// from get the client in their context (authed ones get it with the
+	// token's claims).
+	public := withClient(ips)
 	admin := func(h http.Handler) http.Handler { return authed(requireAdmin(h)) }
 	log, svc := d.Logger, d.Auth
 	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
@@ -29,9 +33,9 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /password/reset", pg.handler("reset"))
 
 	// The tutorial's API, and the session around it.
-	mux.Handle("POST /login", handleLogin(log, svc, ck))
+	mux.Handle("POST /login", public(handleLogin(log, svc, ck)))
 	mux.Handle("GET /user", authed(handleUser()))
-	mux.Handle("POST /token/refresh", handleRefresh(log, svc, ck, ips))
+	mux.Handle("POST /token/refresh", public(handleRefresh(log, svc, ck)))
 	mux.Handle("POST /logout", authed(handleLogout(log, svc, ck)))
 	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
@@ -39,11 +43,11 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 
 	// Accounts that run themselves (public unless marked).
 	acc := accountRoutes(d.Accounts, log)
-	mux.Handle("POST /signup", acc(handleSignup))
-	mux.Handle("POST /signup/invitation", acc(handleCheckInvitation))
-	mux.Handle("POST /email/verify", acc(handleVerifyEmail))
-	mux.Handle("POST /password/forgot", acc(handleForgotPassword))
-	mux.Handle("POST /password/reset", acc(handleResetPassword))
+	mux.Handle("POST /signup", public(acc(handleSignup)))
+	mux.Handle("POST /signup/invitation", public(acc(handleCheckInvitation)))
+	mux.Handle("POST /email/verify", public(acc(handleVerifyEmail)))
+	mux.Handle("POST /password/forgot", public(acc(handleForgotPassword)))
+	mux.Handle("POST /password/reset", public(acc(handleResetPassword)))
 	mux.Handle("GET /user/email", authed(acc(handleGetEmail)))
 	mux.Handle("POST /user/email", authed(acc(handleChangeEmail)))
 	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
