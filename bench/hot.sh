@@ -50,7 +50,7 @@ for port in $JG $HELLO; do
 	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" -o /dev/null 2>&1 && break
 		curl -fs "http://127.0.0.1:$port/user" -o /dev/null 2>&1 && break; sleep 0.1; done
 done
-TOKEN=$(curl -fs "http://127.0.0.1:$JG/login" -d '{"name":"admin","password":"1234"}' |
+TOKEN=$(curl -fs "http://127.0.0.1:$JG/login" -H 'Content-Type: application/json' -d '{"name":"admin","password":"1234"}' |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 # measure URL HEADER -> "req/s p50_ms p99_ms"
