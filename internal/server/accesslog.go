@@ -34,11 +34,12 @@ func NewAccessLog(w io.Writer, json bool) *AccessLog {
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// Log writes the line of one request that started at start. Write errors
-// are ignored: a request is never failed for its log line.
-func (a *AccessLog) Log(start time.Time, id, method, path string, status int, dur time.Duration, ip netip.Addr) {
+// Log writes the line of one request that ended at end (the line's time,
+// as slog stamps a line when it is logged). Write errors are ignored: a
+// request is never failed for its log line.
+func (a *AccessLog) Log(end time.Time, id, method, path string, status int, dur time.Duration, ip netip.Addr) {
 	bp := lineBufs.Get().(*[]byte)
-	b := a.appendLine((*bp)[:0], start, id, method, path, status, dur, ip)
+	b := a.appendLine((*bp)[:0], end, id, method, path, status, dur, ip)
 	_, _ = a.w.Write(b)
 	*bp = b
 	lineBufs.Put(bp)
@@ -71,10 +72,10 @@ func (a *AccessLog) appendTime(b []byte, t time.Time) []byte {
 	return append(b, st.zone...)
 }
 
-func (a *AccessLog) appendLine(b []byte, start time.Time, id, method, path string, status int, dur time.Duration, ip netip.Addr) []byte {
+func (a *AccessLog) appendLine(b []byte, at time.Time, id, method, path string, status int, dur time.Duration, ip netip.Addr) []byte {
 	if a.json {
 		b = append(b, `{"time":"`...)
-		b = a.appendTime(b, start)
+		b = a.appendTime(b, at)
 		b = append(b, `","level":"INFO","msg":"request","id":`...)
 		b = appendJSONString(b, id)
 		b = append(b, `,"method":`...)
@@ -92,7 +93,7 @@ func (a *AccessLog) appendLine(b []byte, start time.Time, id, method, path strin
 		return append(b, "\"}\n"...)
 	}
 	b = append(b, "time="...)
-	b = a.appendTime(b, start)
+	b = a.appendTime(b, at)
 	b = append(b, " level=INFO msg=request id="...)
 	b = appendTextValue(b, id)
 	b = append(b, " method="...)

@@ -45,7 +45,7 @@ func TestAccessLogLines(t *testing.T) {
 				t.Errorf("text line = %q\nwant          %q", gotRest, wantRest)
 			}
 			if !strings.HasPrefix(got.String(), "time=2026-12-05T18:00:00.123Z ") {
-				t.Errorf("text line = %q, want it to start with the request's start time", got.String())
+				t.Errorf("text line = %q, want it to start with the time it was logged", got.String())
 			}
 			if d, err := time.ParseDuration(tt.wantDur); err != nil || d != tt.dur {
 				t.Errorf("dur %q parses as %v, %v; want %v", tt.wantDur, d, err, tt.dur)

@@ -249,7 +249,8 @@ func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *me
 		if status == 0 {
 			status = http.StatusOK
 		}
-		dur := time.Since(start)
+		end := time.Now()
+		dur := end.Sub(start)
 		if m != nil {
 			// r.Pattern was set by the ServeMux further in, on this request.
 			m.Request(r.Pattern, r.Method, status, dur)
@@ -259,7 +260,7 @@ func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *me
 			if ips != nil {
 				addr = ips.ClientIP(r)
 			}
-			al.Log(start, rec.id[0], r.Method, r.URL.Path, status, dur, addr)
+			al.Log(end, rec.id[0], r.Method, r.URL.Path, status, dur, addr)
 		}
 	})
 }
