@@ -17,21 +17,22 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 )
 
 // startServe runs `jwtgate serve` in-process on a port of its choosing with
 // extra args and env, waits until it answers /healthz, and returns its base
 // URL, its stderr, a cancel that starts its shutdown, and a channel closed
 // when run has returned.
-func startServe(t *testing.T, args, env []string) (base string, stderr *syncBuffer, cancel context.CancelFunc, done <-chan struct{}) {
+func startServe(t *testing.T, args, env []string) (base string, stderr *testkit.SyncBuffer, cancel context.CancelFunc, done <-chan struct{}) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &syncBuffer{}
+	stderr = &testkit.SyncBuffer{}
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), env,
-			strings.NewReader(""), &syncBuffer{}, stderr)
+			strings.NewReader(""), &testkit.SyncBuffer{}, stderr)
 		if err != nil {
 			t.Errorf("run(serve %q) = %v", args, err)
 		}
