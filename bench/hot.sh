@@ -10,8 +10,9 @@
 # runs and taking the median of per-pair ratios cancels most of that drift.
 # Same conditions as the harness: each server pinned to one core, wrk (one
 # thread, 32 connections) on the other, jwtgate in its DEFAULT configuration
-# (EdDSA, revocation check on, request ids on, the access log on at INFO,
-# written to a file as stderr; metrics off, as without --metrics-addr).
+# (EdDSA, revocation check on, request ids on, log at INFO to a file as
+# stderr; access log off and metrics off, as without --access-log and
+# --metrics-addr; JG_ARGS=--access-log measures it on).
 # Issue 12's target: at least 0.90x the ceiling's req/s with p99 at most
 # 1.2x the ceiling's, on each path; the last lines say whether it is met.
 #

@@ -40,7 +40,7 @@ var allFlagNames = []string{
 	"key-publish-delay", "key-rotation-interval",
 	"login-max-failures", "login-window", "login-ban-time", "max-sessions-per-user", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "cookie-domain", "redis",
 	"signup", "require-email-verification", "smtp-url", "smtp-from", "ttl", "link", "no-email", "email", "email-verified",
-	"demo", "tls-cert", "tls-key", "log-level", "log-format", "json", "role", "password-stdin",
+	"demo", "tls-cert", "tls-key", "log-level", "log-format", "access-log", "json", "role", "password-stdin",
 	"user", "type", "limit", "duration", "target",
 }
 

@@ -219,3 +219,38 @@ func TestMetricsNotOnMainAddress(t *testing.T) {
 		t.Errorf("GET /metrics on the main address = %d, want 401 (not served there)", resp.StatusCode)
 	}
 }
+
+// TestAccessLogFlag: the access log is off by default and --access-log (or
+// JWTGATE_ACCESS_LOG) turns it on; its lines are all written by the time
+// serve returns.
+func TestAccessLogFlag(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		wantLog bool
+	}{
+		{name: "default", wantLog: false},
+		{name: "flag", args: []string{"--access-log"}, wantLog: true},
+		{name: "env", env: []string{"JWTGATE_ACCESS_LOG=true"}, wantLog: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+			env := append([]string{"JWTGATE_ADMIN_PASSWORD=admin-pw-123"}, tt.env...)
+			base, stderr, cancel, done := startServe(t, append([]string{"--db", db}, tt.args...), env)
+			resp, err := http.Get(base + "/openapi.json?token=secret")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			cancel()
+			<-done
+			logged := strings.Contains(stderr.String(), "msg=request") && strings.Contains(stderr.String(), "path=/openapi.json status=200")
+			if logged != tt.wantLog || strings.Contains(stderr.String(), "secret") {
+				t.Errorf("serve %q with env %q: access-log line for GET /openapi.json: %v, want %v (and never the query)\n%s",
+					tt.args, tt.env, logged, tt.wantLog, stderr.String())
+			}
+		})
+	}
+}
