@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -116,54 +114,7 @@ func browseForwardAuth(t *testing.T, p *proxySetup) {
 // b.base is the auth host's URL, for waitPath.
 func newHostBrowser(t *testing.T, p *proxySetup, limit time.Duration) *browser {
 	t.Helper()
-	chromium := chromiumPath(t)
-	var out bytes.Buffer
-	var mu sync.Mutex
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("jwtgate stderr:\n%s", p.jwtgate.Stderr())
-			mu.Lock()
-			tail := out.String()
-			mu.Unlock()
-			if len(tail) > 4000 {
-				tail = "…" + tail[len(tail)-4000:]
-			}
-			t.Logf("chromium output (tail):\n%s", tail)
-		}
-	})
-	timeout, cancelTimeout := context.WithTimeout(context.Background(), limit)
-	t.Cleanup(cancelTimeout)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		// Navigations stay on the http:// URLs the test opens (no
-		// automatic https:// first try).
-		chromedp.Flag("disable-features", "HttpsUpgrades"),
-		chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.CombinedOutput(lockedWriter{&mu, &out}),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)
-	t.Cleanup(cancelAlloc)
-	watch := &pageWatch{}
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithListener(watch.listen))
-	t.Cleanup(func() {
-		cctx, c := context.WithTimeout(ctx, 10*time.Second)
-		defer c()
-		_ = chromedp.Cancel(cctx)
-		cancelCtx()
-	})
-	b := &browser{t: t, ctx: ctx, base: p.authURL, shots: newShots(t), watch: watch}
-	b.setUp("start the browser")
-	return b
+	return startBrowser(t, p.jwtgate.Stderr, p.authURL, limit)
 }
 
 // waitURL waits until the tab shows exactly the URL want, loaded.

@@ -363,13 +363,23 @@ func TestBrowserLoginFlow(t *testing.T) {
 // the test ends.
 func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
 	t.Helper()
+	return startBrowser(t, srv.Stderr, srv.URL, limit)
+}
+
+// startBrowser starts Chromium for a test, with base as the server's URL
+// (for waitPath) and stderr as the server's log, shown on failure. Every
+// *.example and *.example.test host is this machine: the open-redirect
+// tests stand up "evil.example" locally, the proxy tests put jwtgate and
+// an app on two names under example.test, and nothing leaves the host.
+func startBrowser(t *testing.T, stderr func() string, base string, limit time.Duration) *browser {
+	t.Helper()
 	chromium := chromiumPath(t)
 
 	var browserOut bytes.Buffer
 	var browserMu sync.Mutex
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("server stderr:\n%s", srv.Stderr())
+			t.Logf("server stderr:\n%s", stderr())
 			browserMu.Lock()
 			out := browserOut.String()
 			browserMu.Unlock()
@@ -394,9 +404,7 @@ func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		// Every *.example host is this machine: the open-redirect tests
-		// stand up "evil.example" locally, and nothing leaves the host.
-		chromedp.Flag("host-resolver-rules", "MAP *.example 127.0.0.1"),
+		chromedp.Flag("host-resolver-rules", "MAP *.example 127.0.0.1, MAP *.example.test 127.0.0.1"),
 		// Plain http:// to such a host stays plain http:// (no HTTPS-first
 		// attempt and fallback).
 		chromedp.Flag("disable-features", "HttpsUpgrades"),
@@ -418,7 +426,7 @@ func newBrowser(t *testing.T, srv *Server, limit time.Duration) *browser {
 		cancelCtx()
 	})
 
-	b := &browser{t: t, ctx: ctx, base: srv.URL, shots: newShots(t), watch: watch}
+	b := &browser{t: t, ctx: ctx, base: base, shots: newShots(t), watch: watch}
 	b.setUp("start the browser")
 	return b
 }
