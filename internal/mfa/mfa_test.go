@@ -325,3 +325,29 @@ func TestCodeWorksOnceAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCodes: a code from a request is a TOTP code only if it is six ASCII
+// digits, and a recovery code only in the normalised form of one; neither
+// check panics, and a normalised recovery code normalises to itself.
+func FuzzCodes(f *testing.F) {
+	for _, seed := range []string{"123456", "１２３４５６", "12345", "abcd-efgh-jkmn", "ABCD EFGH JKMN", "abcd-efgh-jkm0", "", strings.Repeat("a", 100)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		if mfa.ValidCode(code) {
+			if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+				t.Fatalf("ValidCode(%q) = true", code)
+			}
+		}
+		n, ok := mfa.NormalizeRecoveryCode(code)
+		if !ok {
+			return
+		}
+		if len(n) != 12 || strings.Trim(n, "abcdefghjkmnpqrstuvwxyz23456789") != "" {
+			t.Fatalf("NormalizeRecoveryCode(%q) = %q", code, n)
+		}
+		if again, ok := mfa.NormalizeRecoveryCode(n); !ok || again != n {
+			t.Fatalf("NormalizeRecoveryCode(%q) = %q, %v; not stable", n, again, ok)
+		}
+	})
+}
