@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtgate/jwtgate/token"
 	"github.com/jwtgate/jwtgate/verify"
 )

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/token"

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pressly/goose/v3"
+
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/pgtest"
 	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/jwtgate/jwtgate/internal/storetest"
-	"github.com/pressly/goose/v3"
 )
 
 // The tests need a PostgreSQL server: see package pgtest (they skip when it

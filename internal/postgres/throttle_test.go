@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/jwtgate/jwtgate/internal/throttle"
 	"github.com/jwtgate/jwtgate/internal/throttle/throttletest"
 )

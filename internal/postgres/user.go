@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )

@@ -1,18 +1,17 @@
 package server
 
 import (
+	"errors"
+	"log/slog"
 	"math"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
-	"errors"
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
-	"log/slog"
-	"net/http"
-	"strings"
-
-	"github.com/jwtgate/jwtgate"
 )
 
 // writeServiceError maps a domain error to its status and stable code, in

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"errors"
-
 	"context"
-	"github.com/jwtgate/jwtgate"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/auth"
 )
 

@@ -1,8 +1,9 @@
 package server
 
 import (
-	"github.com/jwtgate/jwtgate/internal/clientip"
 	"net/http"
+
+	"github.com/jwtgate/jwtgate/internal/clientip"
 )
 
 // addRoutes is the whole API on one screen. Routes wrapped in authed need a

@@ -4,17 +4,16 @@
 package server
 
 import (
-	"net/netip"
-
 	"context"
-	"github.com/jwtgate/jwtgate/internal/clientip"
-	"github.com/jwtgate/jwtgate/internal/metrics"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
+	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/internal/metrics"
 )
 
 // Options are the HTTP-level settings.

@@ -19,11 +19,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/pressly/goose/v3"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/sqlrow"
 )
 
 // DB is a jwtgate.Store backed by one SQLite file. It is safe for

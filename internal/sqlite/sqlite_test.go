@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/sqlrow"
 	"github.com/jwtgate/jwtgate/internal/storetest"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // openTest opens a fresh database file in a temporary directory and closes

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtgate/jwtgate"
 	"github.com/pressly/goose/v3"
+
+	"github.com/jwtgate/jwtgate"
 )
 
 // RekeyUsers recomputes every user's name_key with key (jwtgate.NameKey
