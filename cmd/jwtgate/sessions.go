@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,9 +91,9 @@ func runSessions(c cmdIO, args []string) error {
 		out = append(out, sessionJSON{s.ID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.IP, s.UserAgent})
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		// printJSON writes bidi and zero-width characters as \uXXXX: a
+		// User-Agent is whatever the client sent.
+		return printJSON(c.stdout, out)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tLAST USED\tIP\tUSER AGENT")
