@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -120,23 +119,7 @@ func newHostBrowser(t *testing.T, p *proxySetup, limit time.Duration) *browser {
 // waitURL waits until the tab shows exactly the URL want, loaded.
 func (b *browser) waitURL(want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	last := ""
-	for {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.readyState`))
-		cancel()
-		if err == nil {
-			last = state
-			if state == want+" complete" {
-				return
-			}
-		}
-		if b.ctx.Err() != nil || time.Now().After(deadline) {
-			b.t.Fatalf("wait for %s: the tab is at %q (err %v)", want, last, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	b.waitLoaded(want, func(href string) bool { return href == want })
 }
 
 // cookiesFor returns the cookies the tab would send to rawURL.

@@ -593,6 +593,16 @@ func (b *browser) location() string {
 // that document has loaded.
 func (b *browser) waitPath(path string) {
 	b.t.Helper()
+	b.waitLoaded("the page "+path, func(href string) bool {
+		u, err := url.Parse(href)
+		return err == nil && strings.HasPrefix(href, b.base) && u.Path == path
+	})
+}
+
+// waitLoaded waits until the tab's URL satisfies at and its document has
+// loaded; what names the wait in the failure.
+func (b *browser) waitLoaded(what string, at func(href string) bool) {
+	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	last := ""
 	for {
@@ -602,12 +612,12 @@ func (b *browser) waitPath(path string) {
 		if err == nil {
 			last = state
 			href, ready, _ := strings.Cut(state, " ")
-			if u, perr := url.Parse(href); perr == nil && strings.HasPrefix(href, b.base) && u.Path == path && ready == "complete" {
+			if ready == "complete" && at(href) {
 				return
 			}
 		}
 		if b.ctx.Err() != nil || time.Now().After(deadline) {
-			b.t.Fatalf("wait for the page %s: still at %q (err %v)", path, last, err)
+			b.t.Fatalf("wait for %s: the tab is at %q (err %v)", what, last, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
