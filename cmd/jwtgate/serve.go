@@ -22,6 +22,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/logwriter"
 	"github.com/jwtgate/jwtgate/internal/metrics"
+	"github.com/jwtgate/jwtgate/internal/oidc"
 	"github.com/jwtgate/jwtgate/internal/postgres"
 	"github.com/jwtgate/jwtgate/internal/redis"
 	"github.com/jwtgate/jwtgate/internal/seal"
@@ -332,7 +333,8 @@ func runServe(c cmdIO, args []string) error {
 	}
 	defer stopAccounts()
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, AccessLog: accessLog, Warnings: warnings},
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, AccessLog: accessLog, Warnings: warnings,
+		Clients: oidc.NewClients(store, nil, svc.Record)},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if m != nil {

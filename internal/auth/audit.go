@@ -59,6 +59,11 @@ func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
 	}
 }
 
+// Record audits an event of another part of jwtgate (the OpenID client
+// registry), filled in and logged as the rules' own events are: the time,
+// the request's origin and the acting admin from ctx.
+func (s *Service) Record(ctx context.Context, e jwtgate.AuditEvent) { s.audit(ctx, e) }
+
 // fillEvent completes e with what every event records besides its own
 // facts: the time, where the request came from (unless e says), and the
 // acting user when that is not the user concerned.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/metrics"
+	"github.com/jwtgate/jwtgate/internal/oidc"
 )
 
 // The tests below keep openapi.json honest: it documents exactly the routes
@@ -135,7 +136,7 @@ func fullDeps(f *fixture) Deps {
 		panic(err)
 	}
 	return Deps{Logger: slog.New(slog.DiscardHandler), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping,
-		Metrics: metrics.New(nil, nil), Accounts: acc}
+		Metrics: metrics.New(nil, nil), Accounts: acc, Clients: oidc.NewClients(f.store, nil, f.svc.Record)}
 }
 
 // registeredRoutes returns the documented form of every route addRoutes
@@ -620,6 +621,13 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"POST /admin/invitations", "/admin/invitations", admin, `{"email":"not an address"}`, 400},
 		{"DELETE /admin/invitations/{id}", "/admin/invitations/999", admin, "", 404},
 		{"DELETE /admin/invitations/{id}", "/admin/invitations/x", admin, "", 400},
+		{"GET /admin/clients", "/admin/clients", admin, "", 200},
+		{"POST /admin/clients", "/admin/clients", admin, `{"name":"app","redirect_uris":["https://app.example.test/cb"]}`, 201},
+		{"POST /admin/clients", "/admin/clients", admin, `{"name":"APP","redirect_uris":["https://app.example.test/cb"]}`, 409},
+		{"POST /admin/clients", "/admin/clients", admin, `{"name":"b","redirect_uris":["http://app.example.test/cb"]}`, 400},
+		{"GET /admin/clients/{id}", "/admin/clients/nope", admin, "", 404},
+		{"POST /admin/clients/{id}/secret", "/admin/clients/nope/secret", admin, "", 404},
+		{"DELETE /admin/clients/{id}", "/admin/clients/nope", admin, "", 404},
 		{"POST /logout", "/logout", admin, "", 204},
 	}
 	for _, tt := range tests {

@@ -80,6 +80,12 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /admin/invitations", admin(acc(handleListInvitations)))
 	mux.Handle("POST /admin/invitations", admin(acc(handleInvite)))
 	mux.Handle("DELETE /admin/invitations/{id}", admin(acc(handleRevokeInvitation)))
+	cl := clientRoutes(d.Clients, log)
+	mux.Handle("GET /admin/clients", admin(cl(handleListClients)))
+	mux.Handle("POST /admin/clients", admin(cl(handleCreateClient)))
+	mux.Handle("GET /admin/clients/{id}", admin(cl(handleGetClient)))
+	mux.Handle("DELETE /admin/clients/{id}", admin(cl(handleDeleteClient)))
+	mux.Handle("POST /admin/clients/{id}/secret", admin(cl(handleRotateClientSecret)))
 
 	// Operations (public).
 	mux.Handle("GET /openapi.json", handleOpenAPI())

@@ -14,6 +14,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
+	"github.com/jwtgate/jwtgate/internal/oidc"
 )
 
 // Options are the HTTP-level settings.
@@ -50,6 +51,9 @@ type Deps struct {
 	// Accounts runs signup, invitations, email verification and password
 	// reset; nil answers their routes 404.
 	Accounts *accounts.Service
+	// Clients is the OpenID Connect client registry (the admin API's
+	// clients); nil answers those routes 404.
+	Clients *oidc.Clients
 	// Metrics records request latency; nil records nothing. This handler
 	// never serves it: login and throttling counts are not for the
 	// public, so the caller serves them on their own address.

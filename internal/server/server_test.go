@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/auth"
+	"github.com/jwtgate/jwtgate/internal/oidc"
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
 	"github.com/jwtgate/jwtgate/token"
@@ -66,7 +67,8 @@ func newFixture(t testing.TB, o Options) *fixture {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	o.Issuer = "http://test"
-	return &fixture{h: NewServer(Deps{Logger: logger, Auth: svc, Keys: kr, Ready: store.Ping}, o), svc: svc, store: store, dbPath: dbPath, kr: kr}
+	return &fixture{h: NewServer(Deps{Logger: logger, Auth: svc, Keys: kr, Ready: store.Ping,
+		Clients: oidc.NewClients(store, nil, svc.Record)}, o), svc: svc, store: store, dbPath: dbPath, kr: kr}
 }
 
 type result struct {
