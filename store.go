@@ -17,6 +17,7 @@ type Store interface {
 	EmailStore
 	FactorStore
 	ClientStore
+	AccountStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

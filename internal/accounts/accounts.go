@@ -62,6 +62,7 @@ var (
 
 // Store is what the flows need from storage.
 type Store interface {
+	jwtgate.AccountStore
 	jwtgate.UserStore
 	jwtgate.EmailStore
 	jwtgate.OneTimeTokenStore
@@ -204,25 +205,52 @@ func joinPath(base, p string) string {
 
 // send renders an email of kind and stores it in the outbox.
 func (s *Service) send(ctx context.Context, kind, to string, d emailData) error {
-	if s.outbox == nil {
-		return ErrNoEmail
-	}
-	d.Site = s.base.Host
-	m, err := s.tmpl.render(kind, to, d)
+	m, err := s.message(kind, to, d)
 	if err != nil {
 		return err
 	}
 	return s.outbox.Enqueue(ctx, kind, m)
 }
 
+// message renders an email of kind.
+func (s *Service) message(kind, to string, d emailData) (mail.Message, error) {
+	if s.outbox == nil {
+		return mail.Message{}, ErrNoEmail
+	}
+	d.Site = s.base.Host
+	return s.tmpl.render(kind, to, d)
+}
+
+// prepare renders and seals an email of kind for the outbox, for the
+// caller to store with the change it announces.
+func (s *Service) prepare(kind, to string, d emailData) (*jwtgate.OutboxEmail, error) {
+	m, err := s.message(kind, to, d)
+	if err != nil {
+		return nil, err
+	}
+	return s.outbox.Prepare(kind, m)
+}
+
 // audit records e with the request's origin.
 func (s *Service) audit(ctx context.Context, e jwtgate.AuditEvent) {
-	c := auth.ClientFrom(ctx)
-	e.At, e.IP, e.UserAgent = s.o.Now(), c.IP, truncate(c.UserAgent, 256)
-	s.o.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("event", e.Type), slog.Int64("user_id", e.UserID), slog.String("name", e.Name), slog.String("ip", e.IP))
-	if err := s.store.AppendAudit(context.WithoutCancel(ctx), &e); err != nil {
+	ev := s.event(ctx, e)
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), ev); err != nil {
 		s.o.Logger.Error("audit event not stored", "event", e.Type, "err", err)
 	}
+	s.logEvent(ctx, ev)
+}
+
+// event is e with the request's origin and time, for the caller to store
+// with the change it records (then logEvent), or alone by audit.
+func (s *Service) event(ctx context.Context, e jwtgate.AuditEvent) *jwtgate.AuditEvent {
+	c := auth.ClientFrom(ctx)
+	e.At, e.IP, e.UserAgent = s.o.Now(), c.IP, truncate(c.UserAgent, 256)
+	return &e
+}
+
+// logEvent writes a stored audit event to the log.
+func (s *Service) logEvent(ctx context.Context, e *jwtgate.AuditEvent) {
+	s.o.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", slog.String("event", e.Type), slog.Int64("user_id", e.UserID), slog.String("name", e.Name), slog.String("ip", e.IP))
 }
 
 func truncate(s string, n int) string {

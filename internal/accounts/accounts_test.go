@@ -437,3 +437,44 @@ func TestNoEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestInvitationRace spends one invitation from many signups at once:
+// exactly one account is made, with its address and one acceptance
+// event, and the losers leave nothing behind.
+func TestInvitationRace(t *testing.T) {
+	e := newEnv(t, accounts.Options{Signup: accounts.SignupInvite})
+	ctx := t.Context()
+	if _, _, err := e.acc.Invite(ctx, 1, "carol@example.test", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, tok := link(t, e.mail(1)[0])
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = e.acc.Signup(ctx, accounts.SignupInput{Name: "carol" + strings.Repeat("x", i), Password: "a-long-password", Invitation: tok})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, accounts.ErrInvalidToken):
+			t.Errorf("Signup(%d) = %v, want nil or ErrInvalidToken", i, err)
+		}
+	}
+	users, err := e.store.ListUsers(ctx)
+	if won != 1 || err != nil || len(users) != 1 {
+		t.Fatalf("%d signups won, %d users (%v); want 1 and 1", won, len(users), err)
+	}
+	if got, err := e.store.UserEmail(ctx, users[0].ID); err != nil || got.Address != "carol@example.test" || !got.Verified() {
+		t.Errorf("UserEmail(winner) = %+v, %v; want carol@example.test, verified", got, err)
+	}
+	evs, err := e.store.Audit(ctx, jwtgate.AuditFilter{Type: jwtgate.EventInvitationAccepted})
+	if err != nil || len(evs) != 1 || evs[0].UserID != users[0].ID {
+		t.Errorf("invitation.accepted events = %+v, %v; want one, for the winner", evs, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/password"
 )
 
@@ -84,56 +85,54 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*SignupResult, er
 			return nil, fmt.Errorf("accounts: invitation %d roles: %w", inv.ID, err)
 		}
 	}
-	u, err := s.auth.CreateUser(ctx, in.Name, in.Password, roles)
+	u, err := s.auth.NewUser(ctx, in.Name, in.Password, roles)
 	if err != nil {
 		return nil, err
 	}
-	res := &SignupResult{User: u}
+	// Everything the signup writes goes in one transaction: the account,
+	// its address, the invitation it spends, the verification link and
+	// its email, and the audit events. A crash or a lost race leaves no
+	// account half made.
+	now := s.o.Now()
+	a := &jwtgate.NewAccount{User: u, At: now, Events: []*jwtgate.AuditEvent{s.event(ctx, auth.UserCreatedEvent(u))}}
 	if inv != nil {
-		// Spend after creating, so a taken name does not burn the
-		// invitation; a concurrent second use loses here and its account
-		// is removed again.
-		if _, err := s.store.SpendOneTimeToken(ctx, jwtgate.PurposeInvite, inv.Hash, s.o.Now()); err != nil {
-			s.undoSignup(ctx, u)
-			if errors.Is(err, jwtgate.ErrNotFound) {
-				return nil, ErrInvalidToken
-			}
-			return nil, fmt.Errorf("accounts: spend invitation: %w", err)
-		}
+		a.Invitation = inv.Hash
 	}
 	if in.Email != "" {
-		e := jwtgate.UserEmail{UserID: u.ID, Address: in.Email}
+		a.Email = &jwtgate.UserEmail{Address: in.Email}
 		if inv != nil { // the invitation reached this address: it is proven
-			now := s.o.Now()
-			e.VerifiedAt = &now
+			a.Email.VerifiedAt = &now
+		} else if s.outbox != nil {
+			tok, hash := newToken()
+			link := s.link("/email/verify", "token", tok)
+			m, err := s.prepare(kindVerify, in.Email, emailData{Name: u.Name, Email: in.Email, Link: link, TTL: humanTTL(s.o.VerifyTTL)})
+			if err != nil {
+				return nil, fmt.Errorf("accounts: verification email: %w", err)
+			}
+			a.Verification = &jwtgate.OneTimeToken{Hash: hash, Purpose: jwtgate.PurposeVerifyEmail, Email: in.Email, CreatedAt: now, ExpiresAt: now.Add(s.o.VerifyTTL)}
+			a.Mail = m
+			a.Events = append(a.Events, s.event(ctx, jwtgate.AuditEvent{Type: jwtgate.EventVerificationSent, Name: u.Name}))
 		}
-		if err := s.store.SetUserEmail(ctx, e); err != nil {
-			s.undoSignup(ctx, u)
-			return nil, fmt.Errorf("accounts: set email: %w", err)
-		}
-		res.Email = &e
 	}
-	ev := jwtgate.AuditEvent{Type: jwtgate.EventSignedUp, UserID: u.ID, Name: u.Name, Detail: string(s.o.Signup)}
+	ev := jwtgate.AuditEvent{Type: jwtgate.EventSignedUp, Name: u.Name, Detail: string(s.o.Signup)}
 	if inv != nil {
 		ev.Type, ev.ActorID, ev.Detail = jwtgate.EventInvitationAccepted, inv.CreatedBy, fmt.Sprintf("invitation %d", inv.ID)
 	}
-	s.audit(ctx, ev)
-	if res.Email != nil && !res.Email.Verified() && s.outbox != nil {
-		if err := s.sendVerification(ctx, u, res.Email.Address); err != nil {
-			// The account exists; the user can ask for another email.
-			s.o.Logger.Error("verification email not queued", "user_id", u.ID, "err", err)
-		} else {
-			res.VerificationSent = true
+	a.Events = append(a.Events, s.event(ctx, ev))
+	if err := s.store.CreateAccount(ctx, a); err != nil {
+		if inv != nil && errors.Is(err, jwtgate.ErrNotFound) { // spent by a concurrent signup
+			return nil, ErrInvalidToken
 		}
+		return nil, err
+	}
+	for _, e := range a.Events {
+		s.logEvent(ctx, e)
+	}
+	res := &SignupResult{User: u, Email: a.Email, VerificationSent: a.Mail != nil}
+	if a.Mail != nil {
+		s.outbox.Wake()
 	}
 	return res, nil
-}
-
-// undoSignup removes an account whose signup failed after it was created.
-func (s *Service) undoSignup(ctx context.Context, u *jwtgate.User) {
-	if err := s.store.DeleteUser(context.WithoutCancel(ctx), u.ID); err != nil {
-		s.o.Logger.Error("half-made account not removed", "user_id", u.ID, "err", err)
-	}
 }
 
 // Invitation is an open invitation as an admin sees it.

@@ -14,6 +14,23 @@ import (
 // Errors wrap ErrInvalid (naming the field), ErrConflict (the name, by
 // jwtgate.NameKey, is taken: also by a look-alike) or ErrBusy.
 func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []string) (*jwtgate.User, error) {
+	u, err := s.NewUser(ctx, name, pw, roles)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("auth: create user: %w", err)
+	}
+	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: rolesText(roles)})
+	return u, nil
+}
+
+// NewUser validates a new user and hashes its password, as CreateUser
+// does, but stores nothing: for a caller that stores the user in one
+// transaction with what comes with it (a signup's address and
+// verification email), with UserCreatedEvent. Errors as CreateUser's,
+// but never ErrConflict.
+func (s *Service) NewUser(ctx context.Context, name, pw string, roles []string) (*jwtgate.User, error) {
 	name, err := jwtgate.PrepareName(name)
 	if err != nil {
 		return nil, err
@@ -29,12 +46,13 @@ func (s *Service) CreateUser(ctx context.Context, name, pw string, roles []strin
 		return nil, err
 	}
 	now := s.o.Now()
-	u := &jwtgate.User{Name: name, PasswordHash: h, Roles: roles, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, fmt.Errorf("auth: create user: %w", err)
-	}
-	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, UserID: u.ID, Name: u.Name, Detail: rolesText(roles)})
-	return u, nil
+	return &jwtgate.User{Name: name, PasswordHash: h, Roles: roles, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// UserCreatedEvent is the audit event CreateUser records, for a user made
+// with NewUser and stored by the caller.
+func UserCreatedEvent(u *jwtgate.User) jwtgate.AuditEvent {
+	return jwtgate.AuditEvent{Type: jwtgate.EventUserCreated, Name: u.Name, Detail: rolesText(u.Roles)}
 }
 
 // SetPassword replaces the password of the named user (an admin reset or

@@ -93,26 +93,42 @@ func aad(to, purpose string) []byte { return []byte("email\x00" + purpose + "\x0
 // wakes the sender. Errors wrap ErrInvalid for a message that cannot be
 // sent (a bad address, a header-breaking subject).
 func (ob *Outbox) Enqueue(ctx context.Context, purpose string, m Message) error {
-	if err := m.check(); err != nil {
-		return err
-	}
-	body, err := m.encode()
+	e, err := ob.Prepare(purpose, m)
 	if err != nil {
-		return fmt.Errorf("mail: encode %s email: %w", purpose, err)
-	}
-	now := ob.o.Now()
-	e := &jwtgate.OutboxEmail{
-		To: m.To, Purpose: purpose, CreatedAt: now, NextAttempt: now,
-		Body: ob.o.Sealer.Seal(body, aad(m.To, purpose)),
+		return err
 	}
 	if err := ob.store.EnqueueEmail(ctx, e); err != nil {
 		return fmt.Errorf("mail: enqueue %s email: %w", purpose, err)
 	}
+	ob.Wake()
+	return nil
+}
+
+// Prepare checks and seals m as Enqueue does, without storing it: for a
+// caller that stores the email in the same transaction as the change it
+// announces (a signup and its verification link), then calls Wake.
+func (ob *Outbox) Prepare(purpose string, m Message) (*jwtgate.OutboxEmail, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	body, err := m.encode()
+	if err != nil {
+		return nil, fmt.Errorf("mail: encode %s email: %w", purpose, err)
+	}
+	now := ob.o.Now()
+	return &jwtgate.OutboxEmail{
+		To: m.To, Purpose: purpose, CreatedAt: now, NextAttempt: now,
+		Body: ob.o.Sealer.Seal(body, aad(m.To, purpose)),
+	}, nil
+}
+
+// Wake makes the sender look for due emails now rather than at its next
+// poll.
+func (ob *Outbox) Wake() {
 	select {
 	case ob.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // Run delivers due emails until ctx ends: at once when Enqueue wakes it,

@@ -61,6 +61,9 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "SetDisabled", run: testSetDisabled},
 		{name: "DeleteUser", run: testDeleteUser},
 		{name: "UserEmail", run: testUserEmail},
+		{name: "CreateAccount", run: testCreateAccount},
+		{name: "CreateAccountAtomic", run: testCreateAccountAtomic},
+		{name: "CreateAccountInvitationConcurrent", run: testCreateAccountInvitationConcurrent},
 
 		{name: "Session", run: testSession},
 		{name: "SessionNotFound", run: testSessionNotFound},
