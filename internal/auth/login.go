@@ -266,8 +266,10 @@ func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (
 var ErrRevoked = errors.New("token revoked")
 
 // Verify checks an access token and returns its claims: signature, claims,
-// and the revocation set. The claims are the caller's own (a cache hit
-// returns a copy): changing them affects no other request. Errors wrap
+// and the revocation set. The claims are read only: a cache hit returns
+// the same *token.Claims to every request presenting the token, so a
+// caller that wants other claims makes its own copy (tests panic when
+// cached claims change; see tokenCache). Errors wrap
 // jwtgate.ErrUnauthenticated (and the token package's reason, or ErrRevoked).
 func (s *Service) Verify(raw string) (*token.Claims, error) {
 	c, err := s.verify(raw)

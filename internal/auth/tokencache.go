@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"hash/maphash"
 	"sync"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/token"
 )
@@ -20,9 +22,18 @@ import (
 // Keys are a seeded 64-bit maphash of the token; a hit is confirmed by a
 // constant-time comparison with the stored token, so a collision cannot
 // impersonate, and comparison time leaks nothing about a stored token.
+//
+// The cached claims are shared, not copied: every request presenting the
+// token gets the same *token.Claims, which nobody may change (see
+// Service.Verify). A copy per hit cost one or two allocations on every
+// authenticated request, and a deep copy has to know every pointer and
+// slice field of token.Claims, which grows. In test binaries, every hit
+// checks that the claims still encode as they did when cached and panics
+// otherwise (guard), so a handler that writes into them fails its tests.
 type tokenCache struct {
 	seed   maphash.Seed
 	max    int
+	guard  bool
 	shards [cacheShards]cacheShard
 }
 
@@ -37,20 +48,35 @@ type cacheEntry struct {
 	raw    string
 	claims *token.Claims
 	until  time.Time
+	// encoded is the JSON of claims when cached; only with guard.
+	encoded []byte
 }
 
 // newTokenCache makes a cache of about max entries; under 16 disables it.
 func newTokenCache(max int) *tokenCache {
-	c := &tokenCache{seed: maphash.MakeSeed(), max: max}
+	c := &tokenCache{seed: maphash.MakeSeed(), max: max, guard: guardClaims()}
 	for i := range c.shards {
 		c.shards[i].m = make(map[uint64]cacheEntry)
 	}
 	return c
 }
 
-// get returns a copy of the cached claims of raw if present and not
-// expired at now: the caller may change it without touching other
-// requests' claims.
+// guardClaims reports whether caches check on every hit that nobody
+// changed the shared claims: in a test binary's tests (package testing's
+// flags are registered), but not when it runs benchmarks, which measure
+// the hit without the check. A production binary has no such flags. The
+// flags are looked up rather than testing.Testing called, so that package
+// testing stays out of the server binary.
+func guardClaims() bool {
+	if flag.Lookup("test.v") == nil {
+		return false
+	}
+	b := flag.Lookup("test.bench")
+	return b == nil || b.Value.String() == ""
+}
+
+// get returns the cached claims of raw if present and not expired at now.
+// They are shared with every other request presenting raw: read only.
 func (c *tokenCache) get(raw string, now time.Time) (*token.Claims, bool) {
 	h := maphash.String(c.seed, raw)
 	s := &c.shards[h%cacheShards]
@@ -60,10 +86,16 @@ func (c *tokenCache) get(raw string, now time.Time) (*token.Claims, bool) {
 	if !ok || !now.Before(e.until) || !equalTokens(e.raw, raw) {
 		return nil, false
 	}
-	return cloneClaims(e.claims), true
+	if c.guard {
+		if now, _ := json.Marshal(e.claims); !bytes.Equal(now, e.encoded) {
+			panic(fmt.Sprintf("auth: cached token claims were changed after Verify returned them (now %s, was %s); they are shared by every request with the token and are read only", now, e.encoded))
+		}
+	}
+	return e.claims, true
 }
 
-// put caches a copy of verified claims until until. A full shard drops its expired
+// put caches verified claims until until. The cache keeps claims itself,
+// not a copy: from now on nobody may change it. A full shard drops its expired
 // entries, then, if still full, all of them: simple, bounded, and a miss
 // costs only one signature check.
 func (c *tokenCache) put(raw string, claims *token.Claims, until, now time.Time) {
@@ -84,7 +116,11 @@ func (c *tokenCache) put(raw string, claims *token.Claims, until, now time.Time)
 			clear(s.m)
 		}
 	}
-	s.m[h] = cacheEntry{raw: raw, claims: cloneClaims(claims), until: until}
+	e := cacheEntry{raw: raw, claims: claims, until: until}
+	if c.guard {
+		e.encoded, _ = json.Marshal(claims) // claims always marshal
+	}
+	s.m[h] = e
 }
 
 // equalTokens reports whether a and b are equal in time that depends only
@@ -104,42 +140,4 @@ func equalTokens(a, b string) bool {
 		v |= uint64(a[i] ^ b[i])
 	}
 	return v == 0
-}
-
-// claimsCopy holds a Claims and what its pointers point to, so a deep copy
-// is one allocation (two with audience or roles).
-type claimsCopy struct {
-	c             token.Claims
-	exp, nbf, iat jwt.NumericDate
-}
-
-// cloneClaims returns a deep copy of c: nothing in it is shared with c.
-func cloneClaims(c *token.Claims) *token.Claims {
-	cp := &claimsCopy{c: *c}
-	if c.ExpiresAt != nil {
-		cp.exp = *c.ExpiresAt
-		cp.c.ExpiresAt = &cp.exp
-	}
-	if c.NotBefore != nil {
-		cp.nbf = *c.NotBefore
-		cp.c.NotBefore = &cp.nbf
-	}
-	if c.IssuedAt != nil {
-		cp.iat = *c.IssuedAt
-		cp.c.IssuedAt = &cp.iat
-	}
-	if n := len(c.Audience) + len(c.Roles); n > 0 {
-		// One backing array; full slice expressions, so an append to one
-		// cannot write into the other.
-		strs := make([]string, 0, n)
-		strs = append(append(strs, c.Audience...), c.Roles...)
-		cp.c.Audience, cp.c.Roles = nil, nil
-		if len(c.Audience) > 0 {
-			cp.c.Audience = strs[:len(c.Audience):len(c.Audience)]
-		}
-		if len(c.Roles) > 0 {
-			cp.c.Roles = strs[len(c.Audience):n:n]
-		}
-	}
-	return &cp.c
 }
