@@ -7,6 +7,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/clientip"
+	"github.com/jwtgate/jwtgate/token"
 )
 
 // forwardAuth is requireAuth for /auth/verify, with one addition: with
@@ -81,24 +82,30 @@ func (s *statusOnly) Write(b []byte) (int, error) {
 //
 // Names cannot hold control characters (jwtgate.ValidateName), so they are
 // safe in a header value.
-func handleForwardAuth() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := ClaimsFrom(r.Context())
-		h := w.Header()
-		// Direct assignment with canonical keys: this is the hottest route
-		// behind a proxy.
-		v := &forwardedIdentity{
-			user:  [1]string{c.Name},
-			id:    [1]string{strconv.FormatInt(c.UserID, 10)},
-			roles: [1]string{strings.Join(c.Roles, ",")},
-		}
-		h["X-Auth-User"] = v.user[:]
-		h["X-Auth-User-Id"] = v.id[:]
-		h["X-Auth-Roles"] = v.roles[:]
-		h["Cache-Control"] = noStore
-		// Proxies ignore the body; it repeats the identity for people with curl.
-		writeIdentity(w, c.Name, c.UserID, c.Roles, 0, false)
-	})
+func handleForwardAuth() http.Handler { return forwardAuthHandler{} }
+
+// forwardAuthHandler is a claimsHandler: requireAuth hands it the claims.
+type forwardAuthHandler struct{}
+
+func (h forwardAuthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serveClaims(w, r, ClaimsFrom(r.Context()))
+}
+
+func (forwardAuthHandler) serveClaims(w http.ResponseWriter, _ *http.Request, c *token.Claims) {
+	h := w.Header()
+	// Direct assignment with canonical keys: this is the hottest route
+	// behind a proxy.
+	v := &forwardedIdentity{
+		user:  [1]string{c.Name},
+		id:    [1]string{strconv.FormatInt(c.UserID, 10)},
+		roles: [1]string{strings.Join(c.Roles, ",")},
+	}
+	h["X-Auth-User"] = v.user[:]
+	h["X-Auth-User-Id"] = v.id[:]
+	h["X-Auth-Roles"] = v.roles[:]
+	h["Cache-Control"] = noStore
+	// Proxies ignore the body; it repeats the identity for people with curl.
+	writeIdentity(w, c.Name, c.UserID, c.Roles, 0, false)
 }
 
 // forwardedIdentity backs the three identity headers' value slices with

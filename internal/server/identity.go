@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // identityJSON is the body of GET /user and GET /auth/verify: who the token
@@ -52,11 +53,20 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// writeIdentity writes an identity body with status 200.
+// writeIdentity writes an identity body with status 200. The body is
+// built in a pooled buffer: net/http copies what Write is given.
 func writeIdentity(w http.ResponseWriter, name string, id int64, roles []string, exp int64, withExp bool) {
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(appendIdentityJSON(make([]byte, 0, 128+len(name)), name, id, roles, exp, withExp))
+	bp := identityBufs.Get().(*[]byte)
+	b := appendIdentityJSON((*bp)[:0], name, id, roles, exp, withExp)
+	_, _ = w.Write(b)
+	if cap(b) <= 4<<10 { // a huge name or role list is not kept
+		*bp = b
+		identityBufs.Put(bp)
+	}
 }
+
+var identityBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 var jsonContentType = []string{"application/json"}

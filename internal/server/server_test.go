@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -451,5 +452,71 @@ func TestRequestIDs(t *testing.T) {
 			t.Fatalf("X-Request-Id %q given twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestHotPathAllocations: in the default configuration (no access log, no
+// metrics) the hot answers allocate only the request id and, for
+// /auth/verify, the identity headers: no copy of the claims or of the
+// request, no context value, no client address. A budget in allocations,
+// not time, so that it holds on a busy machine; BenchmarkUser and
+// bench/hot.sh measure the time.
+func TestHotPathAllocations(t *testing.T) {
+	f := newFixture(t, Options{})
+	tok := f.login(t, "admin", "admin-pass")
+	for _, tc := range []struct {
+		name, path, header, value string
+		budget                    float64
+	}{
+		{"bearer", "/user", "Authorization", "Bearer " + tok, 2},
+		{"cookie", "/user", "Cookie", "theme=dark; jwtgate_access=" + tok, 2},
+		{"verify", "/auth/verify", "Authorization", "Bearer " + tok, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set(tc.header, tc.value)
+			w := &discardWriter{h: http.Header{}}
+			f.h.ServeHTTP(w, req) // the cache miss
+			n := testing.AllocsPerRun(200, func() {
+				clear(w.h)
+				f.h.ServeHTTP(w, req)
+			})
+			// In tests the token cache checks on every hit that nobody
+			// changed the shared claims, which allocates; a server does
+			// not (auth's TestCachedClaimsShared: a hit allocates nothing).
+			guard := testing.AllocsPerRun(200, func() { _, _ = f.svc.Verify(tok) })
+			if n-guard > tc.budget {
+				t.Errorf("GET %s (%s) allocates %v times per request besides the token cache's %v, budget %v", tc.path, tc.name, n-guard, guard, tc.budget)
+			}
+			if len(w.h["X-Request-Id"]) != 1 || w.h.Get("Content-Type") != "application/json" {
+				t.Errorf("GET %s (%s): headers %v, want the request id and a JSON answer", tc.path, tc.name, w.h)
+			}
+		})
+	}
+}
+
+// TestAddrString: the client's address is the address's text, whether
+// RemoteAddr holds it as such (then without an allocation) or not.
+func TestAddrString(t *testing.T) {
+	for _, tc := range []struct {
+		addr, remote string
+		allocs       float64
+	}{
+		{"192.0.2.1", "192.0.2.1:1234", 0},
+		{"2001:db8::1", "[2001:db8::1]:443", 0},
+		{"2001:db8::1", "[2001:DB8:0::1]:443", 1}, // not canonical
+		{"192.0.2.1", "[::ffff:192.0.2.1]:80", 1}, // unmapped by clientip
+		{"fe80::1", "[fe80::1%eth0]:80", 1},       // zone dropped
+		{"198.51.100.7", "192.0.2.1:1234", 1},     // from X-Forwarded-For
+		{"192.0.2.1", "192.0.2.1", 0},             // no port
+		{"192.0.2.1", "", 1},
+	} {
+		a := netip.MustParseAddr(tc.addr)
+		if got := addrString(a, tc.remote); got != a.String() {
+			t.Errorf("addrString(%s, %q) = %q, want %q", tc.addr, tc.remote, got, a.String())
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = addrString(a, tc.remote) }); n != tc.allocs {
+			t.Errorf("addrString(%s, %q) allocates %v times, want %v", tc.addr, tc.remote, n, tc.allocs)
+		}
 	}
 }
