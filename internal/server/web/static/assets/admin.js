@@ -5,6 +5,7 @@
 // call to the admin API. For an administrator it shows, all at once:
 //   Users         admin/users.js, admin/create.js, admin/dialogs.js;
 //   Invitations   admin/invitations.js (when signup is not closed);
+//   Apps          admin/clients.js (OpenID Connect clients);
 //   Signing keys  admin/keys.js;
 //   Audit log     admin/audit.js.
 // The admin API enforces the role itself; this page only follows it: an
@@ -21,6 +22,7 @@ import { createDialogs } from "./admin/dialogs.js";
 import { createKeys } from "./admin/keys.js";
 import { createAudit } from "./admin/audit.js";
 import { createInvitations } from "./admin/invitations.js";
+import { createClients } from "./admin/clients.js";
 
 const main = $("main");
 const card = $("gate");
@@ -44,7 +46,7 @@ const gate = createGate({
     // Show the whole page at once, lists included, so that nothing moves
     // after it appears.
     try {
-      await Promise.all([users.load(), invitations.load(), keys.load(), audit.load()]);
+      await Promise.all([users.load(), invitations.load(), clients.load(), keys.load(), audit.load()]);
     } catch (err) {
       if (quiet(err)) {
         return false;
@@ -63,6 +65,7 @@ const gate = createGate({
     signedIn.hidden = !(inside || state === "forbidden");
     if (!inside) {
       dialogs.closeAll();
+      clients.closeAll();
     }
   },
   onUser(user) {
@@ -94,6 +97,7 @@ const users = createUsers({
 const dialogs = createDialogs({ call, quiet, users, audit, shown: () => !admin.hidden });
 const keys = createKeys({ call, quiet, session: gate.session, onChange: () => audit.changed() });
 const invitations = createInvitations({ call, quiet, onChange: () => audit.changed() });
+const clients = createClients({ call, quiet, onChange: () => audit.changed(), shown: () => !admin.hidden });
 createUserForm({ call, quiet, users });
 
 function showMe(user) {
