@@ -333,8 +333,9 @@ func runServe(c cmdIO, args []string) error {
 	}
 	defer stopAccounts()
 
-	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc, AccessLog: accessLog, Warnings: warnings,
-		Clients: oidc.NewClients(store, nil, svc.Record)},
+	passkeys := startPasskeys(store, cfg.issuer, svc.Record, logger)
+	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc,
+		Passkeys: passkeys, AccessLog: accessLog, Warnings: warnings, Clients: oidc.NewClients(store, nil, svc.Record)},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if m != nil {

@@ -381,13 +381,16 @@ func (s *Service) FinishLogin(ctx context.Context, userID int64, id string, resp
 		cred, err = s.wa.ValidateLogin(w, ls.Session, parsed)
 	}
 	if err != nil {
+		s.refused(ctx, userID, ls.Passwordless, protocolMessage(err))
 		return nil, fmt.Errorf("%w: %s", ErrRefused, protocolMessage(err))
 	}
 	if w.u.Disabled {
+		s.refused(ctx, w.u.ID, ls.Passwordless, "account disabled")
 		return nil, ErrRefused
 	}
 	if err := s.store.UseWebAuthnCredential(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.BackupState, s.o.Now()); err != nil {
 		if errors.Is(err, jwtgate.ErrConflict) || errors.Is(err, jwtgate.ErrNotFound) {
+			s.refused(ctx, w.u.ID, ls.Passwordless, "sign counter did not grow: a cloned authenticator?")
 			return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 		}
 		return nil, fmt.Errorf("passkey: record use: %w", err)
@@ -400,6 +403,27 @@ func (s *Service) FinishLogin(ctx context.Context, userID int64, id string, resp
 		r.AMR = append(r.AMR, "user")
 	}
 	return r, nil
+}
+
+// refused audits an assertion that did not verify: a failed second factor
+// of userID, or a failed passwordless sign-in (userID 0 when the
+// credential named no known user).
+func (s *Service) refused(ctx context.Context, userID int64, passwordless bool, why string) {
+	detail := "passkey refused: " + why
+	if passwordless {
+		detail = "passwordless " + detail
+	}
+	s.o.Audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventMFAFailed, UserID: userID, Detail: truncate(detail, 200)})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Rename and Delete manage userID's own credentials; credential IDs come

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/passkey"
+	"github.com/jwtgate/jwtgate/internal/passkey/passkeytest"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
 )
 
@@ -50,13 +51,13 @@ func newEnv(t testing.TB) *env {
 }
 
 // register adds a passkey from a for u.
-func (e *env) register(t *testing.T, u *jwtgate.User, a *authenticator, name string) *jwtgate.WebAuthnCredential {
+func (e *env) register(t *testing.T, u *jwtgate.User, a *passkeytest.Authenticator, name string) *jwtgate.WebAuthnCredential {
 	t.Helper()
 	id, opts, err := e.svc.BeginRegistration(t.Context(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.svc.FinishRegistration(t.Context(), u.ID, id, name, a.create(opts, origin, rpID))
+	c, err := e.svc.FinishRegistration(t.Context(), u.ID, id, name, a.Create(opts, origin, rpID))
 	if err != nil {
 		t.Fatalf("FinishRegistration() = %v", err)
 	}
@@ -66,8 +67,8 @@ func (e *env) register(t *testing.T, u *jwtgate.User, a *authenticator, name str
 func TestRegisterAndSecondFactor(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	a := newAuthenticator(t)
-	a.backup = true
+	a := passkeytest.New(t)
+	a.Backup = true
 	c := e.register(t, e.alice, a, "phone")
 	if c.Name != "phone" || !c.BackupEligible || !c.BackupState || len(c.Transports) != 1 {
 		t.Errorf("stored credential = %+v, want phone, BE and BS set, one transport", c)
@@ -77,7 +78,7 @@ func TestRegisterAndSecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "again", a.create(opts, origin, rpID)); !errors.Is(err, jwtgate.ErrConflict) {
+	if _, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "again", a.Create(opts, origin, rpID)); !errors.Is(err, jwtgate.ErrConflict) {
 		t.Errorf("FinishRegistration(same credential) = %v, want ErrConflict", err)
 	}
 
@@ -86,12 +87,12 @@ func TestRegisterAndSecondFactor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, rpID, true))
+		r, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, rpID, true))
 		if err != nil || r.User.ID != e.alice.ID || r.Passwordless || len(r.AMR) != 2 || r.AMR[0] != "swk" || r.AMR[1] != "user" {
 			t.Fatalf("round %d: FinishLogin() = %+v, %v; want alice, second factor, amr swk+user", round, r, err)
 		}
 	}
-	if got, _ := e.store.WebAuthnCredential(ctx, a.credID); got.SignCount != 2 || got.LastUsedAt == nil {
+	if got, _ := e.store.WebAuthnCredential(ctx, a.CredID); got.SignCount != 2 || got.LastUsedAt == nil {
 		t.Errorf("after two logins: counter %d, last used %v; want 2 and set", got.SignCount, got.LastUsedAt)
 	}
 	if _, _, err := e.svc.BeginLogin(ctx, e.bob.ID); !errors.Is(err, jwtgate.ErrNotFound) {
@@ -102,24 +103,24 @@ func TestRegisterAndSecondFactor(t *testing.T) {
 func TestPasswordless(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	a := newAuthenticator(t)
+	a := passkeytest.New(t)
 	e.register(t, e.alice, a, "laptop")
 	id, opts, err := e.svc.BeginPasswordless(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.svc.FinishLogin(ctx, 0, id, a.get(opts, origin, rpID, true))
+	r, err := e.svc.FinishLogin(ctx, 0, id, a.Get(opts, origin, rpID, true))
 	if err != nil || r.User.ID != e.alice.ID || !r.Passwordless || r.AMR[0] != "hwk" {
 		t.Fatalf("FinishLogin(passwordless) = %+v, %v; want alice, hwk", r, err)
 	}
 	// Without user verification, a passkey alone is not enough.
 	id, opts, _ = e.svc.BeginPasswordless(ctx)
-	if _, err := e.svc.FinishLogin(ctx, 0, id, a.get(opts, origin, rpID, false)); !errors.Is(err, passkey.ErrRefused) {
+	if _, err := e.svc.FinishLogin(ctx, 0, id, a.Get(opts, origin, rpID, false)); !errors.Is(err, passkey.ErrRefused) {
 		t.Errorf("FinishLogin(passwordless without UV) = %v, want ErrRefused", err)
 	}
 	// A passwordless ceremony is no second-factor ceremony, and the reverse.
 	id, opts, _ = e.svc.BeginPasswordless(ctx)
-	if _, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, rpID, true)); !errors.Is(err, passkey.ErrCeremony) {
+	if _, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, rpID, true)); !errors.Is(err, passkey.ErrCeremony) {
 		t.Errorf("FinishLogin(passwordless ceremony as alice) = %v, want ErrCeremony", err)
 	}
 	// A disabled user's passkey signs nobody in.
@@ -127,7 +128,7 @@ func TestPasswordless(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, opts, _ = e.svc.BeginPasswordless(ctx)
-	if _, err := e.svc.FinishLogin(ctx, 0, id, a.get(opts, origin, rpID, true)); !errors.Is(err, passkey.ErrRefused) {
+	if _, err := e.svc.FinishLogin(ctx, 0, id, a.Get(opts, origin, rpID, true)); !errors.Is(err, passkey.ErrRefused) {
 		t.Errorf("FinishLogin(disabled user) = %v, want ErrRefused", err)
 	}
 }
@@ -138,9 +139,9 @@ func TestPasswordless(t *testing.T) {
 func TestRefusedAssertions(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	a := newAuthenticator(t)
+	a := passkeytest.New(t)
 	e.register(t, e.alice, a, "key")
-	bobKey := newAuthenticator(t)
+	bobKey := passkeytest.New(t)
 	e.register(t, e.bob, bobKey, "bob's")
 
 	tests := []struct {
@@ -150,69 +151,69 @@ func TestRefusedAssertions(t *testing.T) {
 	}{
 		{"other origin", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, "https://evil.example.test", rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, "https://evil.example.test", rpID, true))
 			return err
 		}, passkey.ErrRefused},
 		{"other RP ID", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, "evil.example.test", true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, "evil.example.test", true))
 			return err
 		}, passkey.ErrRefused},
 		{"parent domain as RP ID", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, "example.test", true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, "example.test", true))
 			return err
 		}, passkey.ErrRefused},
 		{"answer to another challenge", func() error {
 			_, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
 			id2, _, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id2, a.get(opts, origin, rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id2, a.Get(opts, origin, rpID, true))
 			return err
 		}, passkey.ErrRefused},
 		{"replayed ceremony", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			if _, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, rpID, true)); err != nil {
+			if _, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, rpID, true)); err != nil {
 				return err
 			}
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, rpID, true))
 			return err
 		}, passkey.ErrCeremony},
 		{"cloned counter", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			a.counter -= 2 // the next answer carries an old counter
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.get(opts, origin, rpID, true))
-			a.counter += 5
+			a.Counter -= 2 // the next answer carries an old counter
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, a.Get(opts, origin, rpID, true))
+			a.Counter += 5
 			return err
 		}, passkey.ErrRefused},
 		{"bob's key for alice's ceremony", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, bobKey.get(opts, origin, rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, id, bobKey.Get(opts, origin, rpID, true))
 			return err
 		}, passkey.ErrRefused},
 		{"alice's ceremony finished as bob", func() error {
 			id, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.bob.ID, id, bobKey.get(opts, origin, rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.bob.ID, id, bobKey.Get(opts, origin, rpID, true))
 			return err
 		}, passkey.ErrCeremony},
 		{"unknown ceremony", func() error {
 			_, opts, _ := e.svc.BeginLogin(ctx, e.alice.ID)
-			_, err := e.svc.FinishLogin(ctx, e.alice.ID, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", a.get(opts, origin, rpID, true))
+			_, err := e.svc.FinishLogin(ctx, e.alice.ID, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", a.Get(opts, origin, rpID, true))
 			return err
 		}, passkey.ErrCeremony},
 		{"registration for another origin", func() error {
 			id, opts, _ := e.svc.BeginRegistration(ctx, e.alice.ID)
-			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "x", newAuthenticator(t).create(opts, "https://evil.example.test", rpID))
+			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "x", passkeytest.New(t).Create(opts, "https://evil.example.test", rpID))
 			return err
 		}, passkey.ErrRefused},
 		{"registration for an unknown challenge", func() error {
 			_, opts, _ := e.svc.BeginRegistration(ctx, e.alice.ID)
 			id2, _, _ := e.svc.BeginRegistration(ctx, e.alice.ID)
-			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id2, "x", newAuthenticator(t).create(opts, origin, rpID))
+			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id2, "x", passkeytest.New(t).Create(opts, origin, rpID))
 			return err
 		}, passkey.ErrRefused},
 		{"registration with a control character in the name", func() error {
 			id, opts, _ := e.svc.BeginRegistration(ctx, e.alice.ID)
-			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "a\nb", newAuthenticator(t).create(opts, origin, rpID))
+			_, err := e.svc.FinishRegistration(ctx, e.alice.ID, id, "a\nb", passkeytest.New(t).Create(opts, origin, rpID))
 			return err
 		}, jwtgate.ErrInvalid},
 		{"garbage answer", func() error {
@@ -236,7 +237,7 @@ func TestRefusedAssertions(t *testing.T) {
 func TestManage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	a := newAuthenticator(t)
+	a := passkeytest.New(t)
 	c := e.register(t, e.alice, a, "key")
 	if err := e.svc.Rename(ctx, e.bob.ID, c.ID, "stolen"); !errors.Is(err, jwtgate.ErrNotFound) {
 		t.Errorf("Rename(bob, alice's) = %v, want ErrNotFound", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/internal/oidc"
+	"github.com/jwtgate/jwtgate/internal/passkey"
 )
 
 // The tests below keep openapi.json honest: it documents exactly the routes
@@ -135,8 +136,12 @@ func fullDeps(f *fixture) Deps {
 	if err != nil {
 		panic(err)
 	}
+	pk, err := passkey.New(f.store, passkey.Options{PublicURL: "http://localhost"}) // WebAuthn wants a domain, not the fixture's "test"
+	if err != nil {
+		panic(err)
+	}
 	return Deps{Logger: slog.New(slog.DiscardHandler), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping,
-		Metrics: metrics.New(nil, nil), Accounts: acc, Clients: oidc.NewClients(f.store, nil, f.svc.Record)}
+		Metrics: metrics.New(nil, nil), Accounts: acc, Clients: oidc.NewClients(f.store, nil, f.svc.Record), Passkeys: pk}
 }
 
 // registeredRoutes returns the documented form of every route addRoutes

@@ -53,6 +53,16 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /user/email", authed(acc(handleChangeEmail)))
 	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
 
+	// Passkeys (WebAuthn): each ceremony is a begin step, then the step
+	// that carries the authenticator's answer.
+	pk := passkeyRoutes(d.Passkeys, log)
+	mux.Handle("GET /user/passkeys", authed(pk(handleListPasskeys)))
+	mux.Handle("POST /user/passkeys/begin", authed(pk(handleBeginPasskeyRegistration)))
+	mux.Handle("POST /user/passkeys", authed(pk(handleFinishPasskeyRegistration)))
+	mux.Handle("PATCH /user/passkeys/{id}", authed(pk(handleRenamePasskey)))
+	mux.Handle("DELETE /user/passkeys/{id}", authed(pk(handleDeletePasskey)))
+	mux.Handle("POST /login/passkey/begin", public(pk(handleBeginPasskeyLogin)))
+
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
 	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth()))
 

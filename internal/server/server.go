@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/clientip"
 	"github.com/jwtgate/jwtgate/internal/metrics"
 	"github.com/jwtgate/jwtgate/internal/oidc"
+	"github.com/jwtgate/jwtgate/internal/passkey"
 )
 
 // Options are the HTTP-level settings.
@@ -54,6 +55,8 @@ type Deps struct {
 	// Clients is the OpenID Connect client registry (the admin API's
 	// clients); nil answers those routes 404.
 	Clients *oidc.Clients
+	// Passkeys runs WebAuthn ceremonies; nil answers their routes 404.
+	Passkeys *passkey.Service
 	// Metrics records request latency; nil records nothing. This handler
 	// never serves it: login and throttling counts are not for the
 	// public, so the caller serves them on their own address.

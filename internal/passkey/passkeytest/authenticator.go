@@ -1,4 +1,10 @@
-package passkey_test
+// Package passkeytest is a software WebAuthn authenticator for tests of
+// the passkey ceremonies (internal/passkey, the HTTP routes in
+// internal/server): it makes an ES256 credential and answers create() and
+// get() as a browser passes an authenticator's answer on, and lets a test
+// forge what a real one never would (another origin or RP ID, an old
+// counter, no user verification).
+package passkeytest
 
 import (
 	"crypto/ecdsa"
@@ -13,28 +19,28 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-// authenticator is a software WebAuthn authenticator for tests: it makes
-// an ES256 credential and answers create() and get() the way a browser
-// passes an authenticator's answer on, with "none" attestation. Its knobs
-// (origin, RP ID, flags, counter) let tests forge what a real one never
-// would.
-type authenticator struct {
-	t       *testing.T
-	key     *ecdsa.PrivateKey
-	credID  []byte
-	handle  []byte // the user handle it stored at registration
-	counter uint32
-	backup  bool // BE and BS flags: a synced passkey
+// Authenticator holds one credential, with "none" attestation. Counter
+// and Backup may be set by a test between calls.
+type Authenticator struct {
+	t      testing.TB
+	key    *ecdsa.PrivateKey
+	CredID []byte
+	handle []byte // the user handle it stored at registration
+	// Counter is the sign counter; Get advances it by one before signing.
+	Counter uint32
+	// Backup sets the BE and BS flags: a synced passkey.
+	Backup bool
 }
 
-func newAuthenticator(t *testing.T) *authenticator {
+// New returns an authenticator with a fresh key and credential ID.
+func New(t testing.TB) *Authenticator {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
-	return &authenticator{t: t, key: key, credID: id}
+	return &Authenticator{t: t, key: key, CredID: id}
 }
 
 const (
@@ -49,7 +55,7 @@ var b64 = base64.RawURLEncoding
 
 // options reads the challenge (and, for create, the user handle) out of
 // the options JSON the server sent.
-func options(t *testing.T, opts []byte) (challenge string, userHandle []byte) {
+func options(t testing.TB, opts []byte) (challenge string, userHandle []byte) {
 	t.Helper()
 	var o struct {
 		PublicKey struct {
@@ -77,12 +83,12 @@ func clientData(typ, challenge, origin string) []byte {
 	return b
 }
 
-func (a *authenticator) flags(uv bool) byte {
+func (a *Authenticator) flags(uv bool) byte {
 	f := byte(flagUP)
 	if uv {
 		f |= flagUV
 	}
-	if a.backup {
+	if a.Backup {
 		f |= flagBE | flagBS
 	}
 	return f
@@ -94,8 +100,8 @@ func authData(rpID string, flags byte, counter uint32) []byte {
 	return binary.BigEndian.AppendUint32(b, counter)
 }
 
-// create answers navigator.credentials.create(opts) for origin and rpID.
-func (a *authenticator) create(opts []byte, origin, rpID string) []byte {
+// Create answers navigator.credentials.create(opts) for origin and rpID.
+func (a *Authenticator) Create(opts []byte, origin, rpID string) []byte {
 	challenge, handle := options(a.t, opts)
 	a.handle = handle
 	x, y := a.key.X.FillBytes(make([]byte, 32)), a.key.Y.FillBytes(make([]byte, 32))
@@ -103,17 +109,17 @@ func (a *authenticator) create(opts []byte, origin, rpID string) []byte {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	ad := authData(rpID, a.flags(true)|flagAT, a.counter)
+	ad := authData(rpID, a.flags(true)|flagAT, a.Counter)
 	ad = append(ad, make([]byte, 16)...) // AAGUID: zero, as "none" attestation allows
-	ad = binary.BigEndian.AppendUint16(ad, uint16(len(a.credID)))
-	ad = append(ad, a.credID...)
+	ad = binary.BigEndian.AppendUint16(ad, uint16(len(a.CredID)))
+	ad = append(ad, a.CredID...)
 	ad = append(ad, cose...)
 	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": ad})
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.credID), "rawId": b64.EncodeToString(a.credID), "type": "public-key",
+		"id": b64.EncodeToString(a.CredID), "rawId": b64.EncodeToString(a.CredID), "type": "public-key",
 		"response": map[string]any{
 			"clientDataJSON":    b64.EncodeToString(clientData("webauthn.create", challenge, origin)),
 			"attestationObject": b64.EncodeToString(att),
@@ -123,12 +129,12 @@ func (a *authenticator) create(opts []byte, origin, rpID string) []byte {
 	return b
 }
 
-// get answers navigator.credentials.get(opts), signing with the counter
-// advanced by one (unless the test set it).
-func (a *authenticator) get(opts []byte, origin, rpID string, uv bool) []byte {
+// Get answers navigator.credentials.get(opts), signing with the counter
+// advanced by one; uv sets the user-verified flag.
+func (a *Authenticator) Get(opts []byte, origin, rpID string, uv bool) []byte {
 	challenge, _ := options(a.t, opts)
-	a.counter++
-	ad := authData(rpID, a.flags(uv), a.counter)
+	a.Counter++
+	ad := authData(rpID, a.flags(uv), a.Counter)
 	cd := clientData("webauthn.get", challenge, origin)
 	cdHash := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, ad...), cdHash[:]...))
@@ -137,7 +143,7 @@ func (a *authenticator) get(opts []byte, origin, rpID string, uv bool) []byte {
 		a.t.Fatal(err)
 	}
 	b, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.credID), "rawId": b64.EncodeToString(a.credID), "type": "public-key",
+		"id": b64.EncodeToString(a.CredID), "rawId": b64.EncodeToString(a.CredID), "type": "public-key",
 		"response": map[string]any{
 			"clientDataJSON":    b64.EncodeToString(cd),
 			"authenticatorData": b64.EncodeToString(ad),
