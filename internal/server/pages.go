@@ -21,18 +21,20 @@ var rolePattern = `^[a-z0-9_-]{1,` + strconv.Itoa(jwtgate.MaxRoleLen) + `}$`
 
 // pageConfig is what the pages are told: the server's limits, and the
 // hosts the login page may send a browser back to (the ones rt allows).
-func pageConfig(rt returnTargets, acc web.Accounts) web.Config {
+func pageConfig(rt returnTargets, acc web.Accounts, passkeys bool) web.Config {
 	return web.Config{
 		Limits: web.Limits{
-			MinPasswordChars: auth.MinPasswordLen,
-			MaxPasswordBytes: jwtgate.MaxPasswordLen,
-			MaxNameChars:     jwtgate.MaxNameLen,
-			MaxRoles:         jwtgate.MaxRoles,
-			MaxRoleChars:     jwtgate.MaxRoleLen,
-			RolePattern:      rolePattern,
+			MinPasswordChars:    auth.MinPasswordLen,
+			MaxPasswordBytes:    jwtgate.MaxPasswordLen,
+			MaxNameChars:        jwtgate.MaxNameLen,
+			MaxRoles:            jwtgate.MaxRoles,
+			MaxRoleChars:        jwtgate.MaxRoleLen,
+			MaxPasskeyNameChars: jwtgate.MaxFactorNameLen,
+			RolePattern:         rolePattern,
 		},
 		ReturnTo: web.ReturnTargets{Hosts: rt.hosts, Domain: rt.domain},
 		Accounts: acc,
+		Passkeys: passkeys,
 	}
 }
 
@@ -40,8 +42,8 @@ func pageConfig(rt returnTargets, acc web.Accounts) web.Config {
 // once when the server is built.
 type pages map[string][]byte
 
-func newPages(rt returnTargets, acc web.Accounts) pages {
-	p, err := web.Render(pageConfig(rt, acc))
+func newPages(rt returnTargets, acc web.Accounts, passkeys bool) pages {
+	p, err := web.Render(pageConfig(rt, acc, passkeys))
 	if err != nil {
 		panic("server: " + err.Error()) // a fault in the embedded templates, not a runtime one
 	}

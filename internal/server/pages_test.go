@@ -27,6 +27,8 @@ func TestPageConfig(t *testing.T) {
 			MaxRoles:         jwtgate.MaxRoles,
 			MaxRoleChars:     jwtgate.MaxRoleLen,
 			RolePattern:      rolePattern,
+
+			MaxPasskeyNameChars: jwtgate.MaxFactorNameLen,
 		},
 		ReturnTo: web.ReturnTargets{Hosts: []string{"test", "app.example.com:8443"}, Domain: "test"},
 	}

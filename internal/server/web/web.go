@@ -48,6 +48,11 @@ type Config struct {
 	Limits   Limits        `json:"limits"`
 	ReturnTo ReturnTargets `json:"returnTo"`
 	Accounts Accounts      `json:"accounts"`
+	// Passkeys says the server offers passkeys (WebAuthn): the pages show
+	// their buttons only then.
+	Passkeys bool `json:"passkeys"`
+	// TOTP says the server offers authenticator-app codes.
+	TOTP bool `json:"totp"`
 }
 
 // Accounts says which self-service account flows the server offers, so
@@ -65,6 +70,8 @@ type Limits struct {
 	MaxNameChars     int `json:"maxNameChars"`
 	MaxRoles         int `json:"maxRoles"`
 	MaxRoleChars     int `json:"maxRoleChars"`
+	// MaxPasskeyNameChars bounds a passkey's label.
+	MaxPasskeyNameChars int `json:"maxPasskeyNameChars"`
 	// RolePattern is a JavaScript regular expression a whole role matches.
 	RolePattern string `json:"rolePattern"`
 }

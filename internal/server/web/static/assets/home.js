@@ -4,7 +4,8 @@
 // -> a short countdown, then the login page; an error -> a retry. Logged
 // in, the page shows, all at once, "Logged in as NAME" with the roles, the
 // list of the account's sessions (home/sessions.js) and the password form
-// (home/password.js), and the session refreshes itself while it shows.
+// (home/password.js), the second factors (home/totp.js, home/passkeys.js),
+// and the session refreshes itself while it shows.
 
 import { $, el } from "./lib/dom.js";
 import { SessionEnded } from "./lib/session.js";
@@ -12,6 +13,8 @@ import { createGate } from "./lib/gate.js";
 import { createSessionsPanel } from "./home/sessions.js";
 import { createPasswordForm } from "./home/password.js";
 import { createEmailPanel } from "./home/email.js";
+import { createTOTPPanel } from "./home/totp.js";
+import { createPasskeysPanel } from "./home/passkeys.js";
 
 const layout = $("layout");
 const status = $("status");
@@ -33,7 +36,7 @@ const gate = createGate({
   // nothing moves after it appears.
   async enter() {
     try {
-      await Promise.all([sessions.load(), email.load()]);
+      await Promise.all([sessions.load(), email.load(), totp.load(), passkeys.load()]);
     } catch (err) {
       if (err instanceof SessionEnded) {
         return false;
@@ -66,6 +69,8 @@ const gate = createGate({
 const { session } = gate;
 const sessions = createSessionsPanel(session);
 const email = createEmailPanel(session);
+const totp = createTOTPPanel(session);
+const passkeys = createPasskeysPanel(session, totp.changed);
 const password = createPasswordForm(session, () => {
   // The server ended the other sessions: show so at once, then check.
   sessions.onlyThis();
@@ -79,6 +84,7 @@ function showUser(user) {
   document.title = `${user.name} · jwtgate`;
   avatar.textContent = Array.from(user.name.trim())[0] || "?";
   password.setUser(user.name);
+  totp.setUser(user.name);
 
   const list = Array.isArray(user.roles) ? user.roles.filter((r) => typeof r === "string" && r) : [];
   const same = roles.children.length === list.length && list.every((role, i) => roles.children[i].textContent === role);

@@ -38,3 +38,7 @@ export const accounts = Object.freeze({
   email: raw.accounts?.email === true,
   requireEmail: raw.accounts?.requireEmail === true,
 });
+
+// passkeys: the server offers passkeys (WebAuthn); without, the pages show
+// no passkey button.
+export const passkeys = raw.passkeys === true;
