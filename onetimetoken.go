@@ -11,6 +11,10 @@ const (
 	PurposeVerifyEmail   = "verify_email"
 	PurposeResetPassword = "reset_password"
 	PurposeInvite        = "invite"
+	// PurposeMFALogin is the mfa_token of a login whose password was right
+	// and whose second factor is still to come: short-lived, single use,
+	// never sent by email.
+	PurposeMFALogin = "mfa_login"
 )
 
 // OneTimeToken is a single-use secret sent by email (a verification,

@@ -16,6 +16,11 @@ type Session struct {
 	RevokedAt  *time.Time // nil while live
 	IP         string
 	UserAgent  string
+	// AMR are the authentication methods the login used (RFC 8176 values:
+	// "pwd", "otp", "hwk", "swk", "user", "mfa"). Every access token of
+	// the session carries them, refreshed ones too. Stored with the session
+	// ("pwd" when empty: sessions from before amr were password logins).
+	AMR []string
 }
 
 // Live reports whether s is neither revoked nor expired at now.

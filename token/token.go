@@ -24,6 +24,21 @@ type Claims struct {
 	Name      string   `json:"name"`
 	SessionID string   `json:"sid,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
+	// AMR are the authentication methods of the login (RFC 8176): "pwd",
+	// "otp", "hwk"/"swk", "user", and "mfa" when two factors were used.
+	// Services that demand a second factor look for "mfa".
+	AMR []string `json:"amr,omitempty"`
+}
+
+// HasAMR reports whether the token's login used method (an RFC 8176 amr
+// value such as "mfa").
+func (c *Claims) HasAMR(method string) bool {
+	for _, m := range c.AMR {
+		if m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // TypeAccessToken is the JWS "typ" of access tokens (RFC 9068 section 2.1).

@@ -11,9 +11,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/mfa"
 	"github.com/jwtgate/jwtgate/internal/password"
 	"github.com/jwtgate/jwtgate/internal/seal"
 	"github.com/jwtgate/jwtgate/internal/throttle"
@@ -83,8 +85,16 @@ type Options struct {
 	// unverified email address, in internal/accounts). It is asked only
 	// after the password, so its answer reveals nothing to a guesser.
 	AllowLogin func(ctx context.Context, u *jwtgate.User) error
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// MFA checks second factors at login; nil means one over the store
+	// with Sealer and in-memory throttles (one instance only: servers
+	// sharing a store pass one with shared limiters).
+	MFA *mfa.Service
+	// RequireMFAFor are roles whose users must log in with a second
+	// factor: their tokens without amr "mfa" reach only enrolment
+	// (RequiresMFA).
+	RequireMFAFor []string
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // Service applies jwtgate's rules. It is safe for concurrent use.
@@ -96,6 +106,7 @@ type Service struct {
 	refreshKey []byte // HMAC key deriving a refresh token's successor
 	deviceKey  []byte // HMAC key of device cookies (device.go); nil without keys
 	cache      *tokenCache
+	mfa        *mfa.Service
 	o          Options
 	// dummy is checked for unknown users, so they cost what a wrong
 	// password costs (password.Dummy).
@@ -156,7 +167,10 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	if err := password.Validate(o.Hash); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: password.Dummy(o.Hash), cache: newTokenCache(tokenCacheSize)}
+	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: password.Dummy(o.Hash), cache: newTokenCache(tokenCacheSize), mfa: o.MFA}
+	if s.mfa == nil {
+		s.mfa = mfa.New(store, mfa.Options{Issuer: IssuerLabel(o.Issuer), Sealer: o.Sealer, Now: o.Now, Audit: s.audit})
+	}
 	if keys == nil {
 		return s, nil
 	}
@@ -184,6 +198,18 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 		MaxLifetime:         maxLifetime(lax, o.AccessTTL),
 	})
 	return s, nil
+}
+
+// IssuerLabel is how authenticator apps name this server: the host of
+// the issuer URL (what a user recognises), or the issuer as it is.
+func IssuerLabel(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	if issuer == "" {
+		return "jwtgate"
+	}
+	return issuer
 }
 
 // maxLifetime is the longest exp - iat accepted: AccessTTL with keys of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -44,13 +45,26 @@ type Tokens struct {
 // queue returns ErrBusy; a throttled account, address or device, or a
 // client or account with too many logins already in progress, returns a
 // *ThrottledError (see throttle.go for the rules).
+//
+// For a user with a second factor, a right password starts no session:
+// Login returns an *MFARequiredError (wrapping ErrMFARequired) whose token
+// FinishMFA takes with the second factor.
 func (s *Service) Login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
-	tok, err := s.login(ctx, name, pw, c)
+	return s.LoginOTP(ctx, name, pw, "", c)
+}
+
+// LoginOTP is Login with the second factor in the same request: otp, a
+// TOTP or recovery code, is checked after a right password for a user
+// with a second factor (errors wrap mfa.ErrWrongCode or
+// jwtgate.ErrThrottled), and ignored for a user without one. An empty otp
+// is Login.
+func (s *Service) LoginOTP(ctx context.Context, name, pw, otp string, c Client) (*Tokens, error) {
+	tok, err := s.login(ctx, name, pw, otp, c)
 	s.o.Observer.Login(loginOutcome(err))
 	return tok, err
 }
 
-func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens, error) {
+func (s *Service) login(ctx context.Context, name, pw, otp string, c Client) (*Tokens, error) {
 	if s.keys == nil {
 		return nil, errors.New("auth: login needs signing keys")
 	}
@@ -100,19 +114,18 @@ func (s *Service) login(ctx context.Context, name, pw string, c Client) (*Tokens
 		s.upgradeHash(ctx, u, pw)
 	}
 	if s.o.AllowLogin != nil {
+		// Asked before the second factor too, so a user who may not log
+		// in is not asked for a code first.
 		if err := s.o.AllowLogin(ctx, u); err != nil {
 			s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "refused after the password: " + err.Error()})
 			return nil, err
 		}
 	}
-	tok, err := s.startSession(ctx, u, c)
+	amr, err := s.challenge(ctx, u, otp, c)
 	if err != nil {
 		return nil, err
 	}
-	if s.deviceKey != nil {
-		tok.Device = s.newDeviceCookie(u.Name)
-	}
-	return tok, nil
+	return s.admit(ctx, u, amr, c)
 }
 
 // check runs password.Check under the hashing limiter, queued fairly under
@@ -173,7 +186,7 @@ func (s *Service) upgradeHash(ctx context.Context, u *jwtgate.User, pw string) {
 	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordRehashed, UserID: u.ID, Name: u.Name, Detail: "rehashed with current parameters"})
 }
 
-func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (*Tokens, error) {
+func (s *Service) startSession(ctx context.Context, u *jwtgate.User, amr []string, c Client) (*Tokens, error) {
 	now := s.o.Now()
 	sess := &jwtgate.Session{
 		ID:        token.NewID(),
@@ -182,16 +195,17 @@ func (s *Service) startSession(ctx context.Context, u *jwtgate.User, c Client) (
 		ExpiresAt: now.Add(s.o.SessionTTL),
 		IP:        c.IP,
 		UserAgent: truncate(c.UserAgent, 256),
+		AMR:       amr,
 	}
 	refresh := newRefreshToken()
 	rt := &jwtgate.RefreshToken{Hash: hashRefresh(refresh), SessionID: sess.ID, CreatedAt: now}
 	// Signed before anything is stored, so that a stored session and its
 	// login.succeeded event always mean a login that succeeded.
-	access, claims, err := s.mint(u, sess.ID, now, token.NewID())
+	access, claims, err := s.mint(u, sess.ID, amr, now, token.NewID())
 	if err != nil {
 		return nil, err
 	}
-	ev := &jwtgate.AuditEvent{Type: jwtgate.EventLoginSucceeded, UserID: u.ID, Name: u.Name, Detail: "sid " + sess.ID}
+	ev := &jwtgate.AuditEvent{Type: jwtgate.EventLoginSucceeded, UserID: u.ID, Name: u.Name, Detail: "sid " + sess.ID + " amr " + strings.Join(amr, " ")}
 	s.fillEvent(ctx, ev)
 	// One transaction for the session, its refresh token and the audit
 	// event: one durable write per login, and no login without its event.
@@ -232,8 +246,9 @@ func (s *Service) evictSessions(ctx context.Context, u *jwtgate.User, now time.T
 	}
 }
 
-// mint signs an access token for u in session sid, issued at iat.
-func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (string, *token.Claims, error) {
+// mint signs an access token for u in session sid (whose login used amr),
+// issued at iat.
+func (s *Service) mint(u *jwtgate.User, sid string, amr []string, iat time.Time, jti string) (string, *token.Claims, error) {
 	claims := &token.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.o.Issuer,
@@ -246,6 +261,7 @@ func (s *Service) mint(u *jwtgate.User, sid string, iat time.Time, jti string) (
 		Name:      u.Name,
 		SessionID: sid,
 		Roles:     u.Roles,
+		AMR:       amr,
 	}
 	if s.o.Audience != "" {
 		claims.Audience = jwt.ClaimStrings{s.o.Audience}

@@ -111,7 +111,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 			return nil, false, fmt.Errorf("auth: refresh: %w", err)
 		}
 		if won {
-			tok, err := s.refreshed(u, sess.ID, now, jti, successor)
+			tok, err := s.refreshed(u, sess, now, jti, successor)
 			return tok, false, err
 		}
 		// Another request spent it between our read and our write.
@@ -122,7 +122,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	spent := *rt.SpentAt
 	if now.Sub(spent) <= s.o.RefreshGrace {
 		// The same answer the first use got: issued at the spend time.
-		tok, err := s.refreshed(u, sess.ID, spent, jti, successor)
+		tok, err := s.refreshed(u, sess, spent, jti, successor)
 		return tok, err == nil, err
 	}
 	ids, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{ID: sess.ID}, now, s.revocationExpiry(now))
@@ -135,8 +135,10 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	return nil, false, ErrRefreshReused
 }
 
-func (s *Service) refreshed(u *jwtgate.User, sid string, iat time.Time, jti, successor string) (*Tokens, error) {
-	access, claims, err := s.mint(u, sid, iat, jti)
+// refreshed mints the access token of a refresh: the session's amr, as
+// its login earned them, carry over.
+func (s *Service) refreshed(u *jwtgate.User, sess *jwtgate.Session, iat time.Time, jti, successor string) (*Tokens, error) {
+	access, claims, err := s.mint(u, sess.ID, sess.AMR, iat, jti)
 	if err != nil {
 		return nil, err
 	}

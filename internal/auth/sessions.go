@@ -80,28 +80,9 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 	if len(current) > jwtgate.MaxPasswordLen {
 		return jwtgate.ErrBadCredentials
 	}
-	u, err := s.store.UserByID(ctx, c.UserID)
-	if errors.Is(err, jwtgate.ErrNotFound) {
-		return jwtgate.ErrUnauthenticated
-	} else if err != nil {
-		return fmt.Errorf("auth: change password: %w", err)
-	}
-	// Guessing the current password from a stolen session is throttled
-	// like a login.
-	cl := clientFrom(ctx)
-	cl.Device = "" // a stolen session's guesses count on the account, never on a device
-	at := s.newAttempt(u.Name, cl)
-	if err := s.throttleCheck(ctx, at); err != nil {
-		return err
-	}
-	ok, _, err := s.check(ctx, at, u.PasswordHash, current)
+	u, err := s.checkCurrent(ctx, c, current, "password change")
 	if err != nil {
 		return err
-	}
-	if !ok {
-		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong current password on password change"})
-		s.throttleFail(ctx, at, jwtgate.AuditEvent{UserID: u.ID, Name: u.Name})
-		return jwtgate.ErrBadCredentials
 	}
 	h, err := s.hash(ctx, next)
 	if err != nil {
@@ -113,6 +94,38 @@ func (s *Service) ChangePassword(ctx context.Context, c *token.Claims, current, 
 	n, err := s.revokeAll(ctx, u.ID, c.SessionID)
 	s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventPasswordChanged, UserID: u.ID, Name: u.Name, Detail: "other " + sessionsText(n) + " revoked"})
 	return err
+}
+
+// checkCurrent loads the token's user and checks pw, their current
+// password, before a sensitive change (named by what, for the audit).
+// Guessing it from a stolen session is throttled like a login. Errors:
+// ErrBadCredentials, ErrUnauthenticated (user gone), *ThrottledError.
+func (s *Service) checkCurrent(ctx context.Context, c *token.Claims, pw, what string) (*jwtgate.User, error) {
+	if len(pw) > jwtgate.MaxPasswordLen {
+		return nil, jwtgate.ErrBadCredentials
+	}
+	u, err := s.store.UserByID(ctx, c.UserID)
+	if errors.Is(err, jwtgate.ErrNotFound) {
+		return nil, jwtgate.ErrUnauthenticated
+	} else if err != nil {
+		return nil, fmt.Errorf("auth: %s: %w", what, err)
+	}
+	cl := clientFrom(ctx)
+	cl.Device = "" // a stolen session's guesses count on the account, never on a device
+	at := s.newAttempt(u.Name, cl)
+	if err := s.throttleCheck(ctx, at); err != nil {
+		return nil, err
+	}
+	ok, _, err := s.check(ctx, at, u.PasswordHash, pw)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		s.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventLoginFailed, UserID: u.ID, Name: u.Name, Detail: "wrong current password on " + what})
+		s.throttleFail(ctx, at, jwtgate.AuditEvent{UserID: u.ID, Name: u.Name})
+		return nil, jwtgate.ErrBadCredentials
+	}
+	return u, nil
 }
 
 // SetDisabled disables (ending every session at once) or enables the named

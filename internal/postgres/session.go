@@ -23,10 +23,10 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 		lastUsed = s.CreatedAt
 	}
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent, amr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
-		clean(s.IP), clean(s.UserAgent))
+		clean(s.IP), clean(s.UserAgent), clean(sqlrow.AMR(s.AMR)))
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("postgres: create session for user %d: %w", s.UserID, jwtgate.ErrNotFound)
@@ -46,24 +46,24 @@ func (db *DB) CreateSession(ctx context.Context, s *jwtgate.Session) error {
 // everything it inserts commits together, in one round trip, or not at all.
 const withSession = `
 	WITH s AS (
-		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent, amr)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		RETURNING id
 	)`
 
 // startSession inserts a session and its first refresh token.
 const startSession = withSession + `
 	INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
-	SELECT $9, id, $10, $11 FROM s`
+	SELECT $10, id, $11, $12 FROM s`
 
 // startSessionAudited is startSession that also inserts the login's audit
 // event and returns its id.
 const startSessionAudited = withSession + `, rt AS (
 		INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at)
-		SELECT $9, id, $10, $11 FROM s
+		SELECT $10, id, $11, $12 FROM s
 	)
 	INSERT INTO audit_events (at, type, user_id, actor_id, name, ip, user_agent, detail)
-	SELECT $12, $13, $14, $15, $16, $17, $18, $19 FROM s
+	SELECT $13, $14, $15, $16, $17, $18, $19, $20 FROM s
 	RETURNING id`
 
 // StartSession inserts s, its first refresh token and, unless ev is nil,
@@ -77,7 +77,7 @@ func (db *DB) StartSession(ctx context.Context, s *jwtgate.Session, rt *jwtgate.
 		lastUsed = s.CreatedAt
 	}
 	args := []any{s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
-		clean(s.IP), clean(s.UserAgent), rt.Hash, sqlrow.Millis(rt.CreatedAt), sqlrow.NullMillis(rt.SpentAt)}
+		clean(s.IP), clean(s.UserAgent), clean(sqlrow.AMR(s.AMR)), rt.Hash, sqlrow.Millis(rt.CreatedAt), sqlrow.NullMillis(rt.SpentAt)}
 	var err error
 	if ev == nil {
 		_, err = db.pool.Exec(ctx, startSession, args...)

@@ -12,6 +12,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/accounts"
 	"github.com/jwtgate/jwtgate/internal/auth"
+	"github.com/jwtgate/jwtgate/internal/mfa"
 )
 
 // writeServiceError maps a domain error to its status and stable code, in
@@ -30,11 +31,22 @@ func writeServiceError(w http.ResponseWriter, logger *slog.Logger, err error) {
 		writeError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, jwtgate.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", "already exists")
+	case errors.Is(err, mfa.ErrWrongCode):
+		writeError(w, http.StatusBadRequest, "invalid_code", "wrong or already used code")
+	case errors.Is(err, auth.ErrMFAToken):
+		writeError(w, http.StatusBadRequest, "invalid_mfa_token", "the sign-in expired or was already finished; sign in again")
+	case errors.Is(err, auth.ErrStepUp):
+		writeError(w, http.StatusForbidden, "step_up_required", `this change needs a fresh second factor: send a "code" from your authenticator app or a recovery code, or sign in again with your second factor`)
+	case errors.Is(err, mfa.ErrNoFactor):
+		writeError(w, http.StatusConflict, "no_factor", "no such second factor is enrolled or pending")
 	case errors.Is(err, jwtgate.ErrThrottled):
 		wait := time.Second
 		var te *auth.ThrottledError
+		var me *mfa.ThrottledError
 		if errors.As(err, &te) {
 			wait = te.Wait
+		} else if errors.As(err, &me) {
+			wait = me.Wait
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		writeError(w, http.StatusTooManyRequests, "throttled", "too many failed attempts; retry later")

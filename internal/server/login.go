@@ -14,7 +14,24 @@ import (
 type loginRequest struct {
 	Name     *string `json:"name"`
 	Password *string `json:"password"`
+	// OTP is an optional second factor sent with the password (API
+	// clients that have the code at hand): a TOTP or recovery code.
+	OTP *string `json:"otp"`
 }
+
+// mfaRequiredResponse is POST /login's 401 for a user with a second
+// factor: the token to finish with at POST /login/mfa (or the passkey
+// routes), and the methods the user has.
+type mfaRequiredResponse struct {
+	Error    string   `json:"error"`
+	Message  string   `json:"message"`
+	MFAToken string   `json:"mfa_token"`
+	Methods  []string `json:"methods"`
+}
+
+// maxCodeLen bounds a typed code before any work: a TOTP code is 6
+// digits, a recovery code 14 characters with its dashes.
+const maxCodeLen = 64
 
 // tokenResponse answers a login or refresh: the tutorial's "token" plus
 // the OAuth-style fields.
@@ -52,12 +69,25 @@ func handleLogin(logger *slog.Logger, svc *auth.Service, ck cookies) http.Handle
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
+		otp := ""
+		if req.OTP != nil {
+			if otp = *req.OTP; otp == "" || len(otp) > maxCodeLen {
+				writeError(w, http.StatusBadRequest, "invalid_request", `field "otp" must be a 6-digit code or a recovery code`)
+				return
+			}
+		}
 		c := auth.ClientFrom(r.Context())
 		c.Device, _ = cookieValue(r.Header, deviceCookieName(ck))
-		tok, err := svc.Login(ctx, *req.Name, *req.Password, c)
+		tok, err := svc.LoginOTP(ctx, *req.Name, *req.Password, otp, c)
 		var te *auth.ThrottledError
+		var mr *auth.MFARequiredError
 		switch {
 		case err == nil:
+		case errors.As(err, &mr):
+			writeJSON(w, http.StatusUnauthorized, mfaRequiredResponse{Error: "mfa_required",
+				Message:  "the password is right; finish signing in with a second factor at POST /login/mfa",
+				MFAToken: mr.Token, Methods: mr.Methods})
+			return
 		case errors.Is(err, jwtgate.ErrBadCredentials):
 			writeError(w, http.StatusBadRequest, "invalid_credentials", "invalid name or password")
 			return

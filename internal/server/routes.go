@@ -13,7 +13,11 @@ import (
 // tutorial's middleware did.
 func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	ips := clientip.New(o.TrustedProxies)
-	authed := requireAuth(d.Auth, ck, ips)
+	// enrol routes take any valid token; authed ones also refuse the
+	// sessions --require-mfa-for confines to enrolment (a role that must
+	// use a second factor, a login without one).
+	enrol := requireAuth(d.Auth, ck, ips)
+	authed := func(h http.Handler) http.Handler { return enrol(confineUnenrolled(d.Auth, h)) }
 	// Public routes whose rules record or throttle by where a request came
 	// from get the client in their context (authed ones get it with the
 	// token's claims).
@@ -35,12 +39,22 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 
 	// The tutorial's API, and the session around it.
 	mux.Handle("POST /login", public(handleLogin(log, svc, ck)))
-	mux.Handle("GET /user", authed(handleUser()))
+	mux.Handle("GET /user", enrol(handleUser()))
 	mux.Handle("POST /token/refresh", public(handleRefresh(log, svc, ck)))
-	mux.Handle("POST /logout", authed(handleLogout(log, svc, ck)))
+	mux.Handle("POST /logout", enrol(handleLogout(log, svc, ck)))
 	mux.Handle("GET /user/sessions", authed(handleListSessions(log, svc)))
 	mux.Handle("DELETE /user/sessions/{id}", authed(handleRevokeSession(log, svc)))
-	mux.Handle("POST /user/password", authed(handleChangePassword(log, svc)))
+	mux.Handle("POST /user/password", authed(requireStepUp(log, svc, handleChangePassword(log, svc))))
+
+	// Second factors: the login's second step, and the user's own TOTP
+	// and recovery codes (enrolment is open to confined sessions).
+	mux.Handle("POST /login/mfa", public(handleLoginMFA(log, svc, ck)))
+	mux.Handle("GET /user/factors", enrol(handleFactors(log, svc)))
+	mux.Handle("POST /user/totp", enrol(handleStartTOTP(log, svc)))
+	mux.Handle("GET /user/totp/qr.png", enrol(handleTOTPQRCode(log, svc)))
+	mux.Handle("POST /user/totp/confirm", enrol(handleConfirmTOTP(log, svc)))
+	mux.Handle("DELETE /user/totp", authed(handleDisableTOTP(log, svc)))
+	mux.Handle("POST /user/recovery-codes", authed(handleRegenerateRecoveryCodes(log, svc)))
 
 	// Accounts that run themselves (public unless marked).
 	acc := accountRoutes(d.Accounts, log)
@@ -50,7 +64,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /password/forgot", public(acc(handleForgotPassword)))
 	mux.Handle("POST /password/reset", public(acc(handleResetPassword)))
 	mux.Handle("GET /user/email", authed(acc(handleGetEmail)))
-	mux.Handle("POST /user/email", authed(acc(handleChangeEmail)))
+	mux.Handle("POST /user/email", authed(requireStepUp(log, svc, acc(handleChangeEmail))))
 	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
 
 	// Passkeys (WebAuthn): each ceremony is a begin step, then the step

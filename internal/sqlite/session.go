@@ -51,10 +51,10 @@ func insertSession(ctx context.Context, ex execer, s *jwtgate.Session) error {
 		lastUsed = s.CreatedAt
 	}
 	_, err := ex.ExecContext(ctx, `
-		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent, amr)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, sqlrow.Millis(s.CreatedAt), sqlrow.Millis(s.ExpiresAt), sqlrow.Millis(lastUsed), sqlrow.NullMillis(s.RevokedAt),
-		s.IP, s.UserAgent)
+		s.IP, s.UserAgent, sqlrow.AMR(s.AMR))
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("sqlite: create session for user %d: %w", s.UserID, jwtgate.ErrNotFound)

@@ -95,7 +95,17 @@ func ScanUser(s Scanner) (*jwtgate.User, error) {
 }
 
 // SessionColumns is the column list ScanSession reads, in its order.
-const SessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent`
+const SessionColumns = `id, user_id, created_at, expires_at, last_used_at, revoked_at, ip, user_agent, amr`
+
+// AMR is the stored form of a session's amr values: space-separated (RFC
+// 8176 values have no spaces). A session with none is stored as "pwd", as
+// the migration stores sessions from before amr.
+func AMR(amr []string) string {
+	if len(amr) == 0 {
+		return "pwd"
+	}
+	return strings.Join(amr, " ")
+}
 
 // ScanSession reads the columns of SessionColumns.
 func ScanSession(sc Scanner) (*jwtgate.Session, error) {
@@ -103,10 +113,12 @@ func ScanSession(sc Scanner) (*jwtgate.Session, error) {
 		s                          jwtgate.Session
 		created, expires, lastUsed int64
 		revoked                    *int64
+		amr                        string
 	)
-	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &lastUsed, &revoked, &s.IP, &s.UserAgent); err != nil {
+	if err := sc.Scan(&s.ID, &s.UserID, &created, &expires, &lastUsed, &revoked, &s.IP, &s.UserAgent, &amr); err != nil {
 		return nil, err
 	}
+	s.AMR = strings.Fields(amr)
 	s.CreatedAt = Time(created)
 	s.ExpiresAt = Time(expires)
 	s.LastUsedAt = Time(lastUsed)

@@ -48,6 +48,11 @@ func testSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 			s.RevokedAt = &revoked
 			return s
 		}()},
+		{name: "two factors", sess: func() *jwtgate.Session {
+			s := newSession("mfa", u.ID)
+			s.AMR = []string{"pwd", "otp", "mfa"}
+			return s
+		}()},
 		{name: "no client", sess: func() *jwtgate.Session {
 			s := newSession("no-client", u.ID)
 			s.IP, s.UserAgent = "", ""
@@ -301,6 +306,7 @@ func testStartSession(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	s := newStore(t)
 	u := mustCreateUser(t, s, newUser("quinn"))
 	sess := newSession("started", u.ID)
+	sess.AMR = []string{"swk", "user"}
 	rt := &jwtgate.RefreshToken{Hash: []byte("first"), SessionID: sess.ID, CreatedAt: t0}
 	// Every field set, ActorID too, so each must round-trip.
 	ev := &jwtgate.AuditEvent{At: t0, Type: jwtgate.EventLoginSucceeded, UserID: u.ID, ActorID: 3, Name: u.Name,

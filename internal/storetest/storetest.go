@@ -204,6 +204,13 @@ func checkSession(t *testing.T, call string, got, want *jwtgate.Session) {
 	if got.UserAgent != want.UserAgent {
 		t.Errorf("%s.UserAgent = %q, want %q", call, got.UserAgent, want.UserAgent)
 	}
+	wantAMR := want.AMR
+	if len(wantAMR) == 0 {
+		wantAMR = []string{"pwd"} // sessions without amr are password logins
+	}
+	if !slices.Equal(got.AMR, wantAMR) {
+		t.Errorf("%s.AMR = %q, want %q", call, got.AMR, wantAMR)
+	}
 }
 
 // checkKey is checkUser for keys.

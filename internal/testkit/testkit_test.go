@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"testing"
+	"time"
 )
 
 func TestListenAddr(t *testing.T) {
@@ -41,6 +42,26 @@ func TestListenAddrReadsSlog(t *testing.T) {
 		slog.New(h(&b)).Info("jwtgate listening", "addr", "127.0.0.1:45678", "issuer", "http://127.0.0.1:45678")
 		if got := ListenAddr(b.String(), "jwtgate listening"); got != "127.0.0.1:45678" {
 			t.Errorf("%s: ListenAddr(%q) = %q, want 127.0.0.1:45678", name, b.String(), got)
+		}
+	}
+}
+
+// TestTOTPVectors checks TOTP against RFC 6238 appendix B (SHA-1 rows,
+// 8 digits, secret "12345678901234567890").
+func TestTOTPVectors(t *testing.T) {
+	const uri = "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=8"
+	for _, v := range []struct {
+		unix int64
+		want string
+	}{{59, "94287082"}, {1111111109, "07081804"}, {1111111111, "14050471"}, {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}} {
+		got, err := TOTP(uri, time.Unix(v.unix, 0))
+		if err != nil || got != v.want {
+			t.Errorf("TOTP(rfc6238, %d) = %q, %v; want %q", v.unix, got, err, v.want)
+		}
+	}
+	for _, bad := range []string{"https://totp/x?secret=GEZDGNBV", "otpauth://hotp/x?secret=GEZDGNBV", "otpauth://totp/x?secret=GEZDGNBV&algorithm=SHA256", "otpauth://totp/x?secret=!!"} {
+		if _, err := TOTP(bad, time.Unix(59, 0)); err == nil {
+			t.Errorf("TOTP(%q) = nil error, want one", bad)
 		}
 	}
 }
