@@ -128,8 +128,8 @@ func (w *pageWatch) listen(ev any) {
 // GET /user answers 401 when logged out, POST /login answers 400 for the
 // wrong password, POST /token/refresh answers 400 without a refresh cookie
 // and 401 for an ended session, POST /user/password answers 400 for a wrong
-// current password. Chrome logs those at level error, but they are not
-// faults. Any other 4xx is: for example a 401 from GET /user/sessions while
+// current password, and the second-factor answers listed below. Chrome
+// logs those at level error, but they are not faults. Any other 4xx is: for example a 401 from GET /user/sessions while
 // logged in means the page let its access token expire.
 func expectedHTTPError(e *cdplog.Entry) bool {
 	if e.Source != cdplog.EntrySourceNetwork {
@@ -147,6 +147,15 @@ func expectedHTTPError(e *cdplog.Entry) bool {
 	case u.Path == "/token/refresh" && (strings.Contains(e.Text, "status of 400") || strings.Contains(e.Text, "status of 401")):
 		return true
 	case u.Path == "/user/password" && strings.Contains(e.Text, "status of 400"):
+		return true
+	// The second factors: POST /login answers 401 mfa_required for an
+	// account with one; a wrong code or a refused passkey is 400; adding
+	// or deleting a factor without a fresh one is 403 step_up_required.
+	case u.Path == "/login" && strings.Contains(e.Text, "status of 401"):
+		return true
+	case (u.Path == "/login/mfa" || u.Path == "/login/passkey" || u.Path == "/login/mfa/passkey") && strings.Contains(e.Text, "status of 400"):
+		return true
+	case strings.HasPrefix(u.Path, "/user/passkeys") && strings.Contains(e.Text, "status of 403"):
 		return true
 	}
 	return false

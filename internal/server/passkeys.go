@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/passkey"
 )
 
@@ -71,17 +72,18 @@ func decodeFinish(w http.ResponseWriter, r *http.Request) (*finishRequest, bool)
 	return &req, true
 }
 
-// passkeyRoutes builds the passkey handlers over pk. A server built
-// without passkeys (tests of other parts) answers their routes 404, so the
-// route table is the same either way.
-func passkeyRoutes(pk *passkey.Service, logger *slog.Logger) func(func(*slog.Logger, *passkey.Service) http.Handler) http.Handler {
-	return func(h func(*slog.Logger, *passkey.Service) http.Handler) http.Handler {
+// offersPasskeys returns middleware for the passkey routes: a server built
+// without passkeys (its issuer is an IP address, or a test of other
+// parts) answers them 404, so the route table is the same either way, and
+// the handlers, built with a nil service, are never called.
+func offersPasskeys(pk *passkey.Service) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
 		if pk == nil {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusNotFound, "not_found", "this server does not offer passkeys")
 			})
 		}
-		return h(logger, pk)
+		return h
 	}
 }
 
@@ -120,11 +122,25 @@ func handleListPasskeys(logger *slog.Logger, pk *passkey.Service) http.Handler {
 }
 
 // handleBeginPasskeyRegistration starts adding a passkey for the caller.
-func handleBeginPasskeyRegistration(logger *slog.Logger, pk *passkey.Service) http.Handler {
+// Adding a factor is a sensitive change: a user who has one already sends
+// {"code"} (TOTP or recovery code) or signed in with a second factor in
+// the last minutes (step-up, 403 step_up_required otherwise); the first
+// factor needs none.
+func handleBeginPasskeyRegistration(logger *slog.Logger, pk *passkey.Service, svc *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, rerr := decodeCode(r)
+		if rerr != nil {
+			rerr.write(w)
+			return
+		}
+		c := ClaimsFrom(r.Context())
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		id, opts, err := pk.BeginRegistration(ctx, ClaimsFrom(r.Context()).UserID)
+		if err := svc.StepUp(ctx, c, str(req.Code)); err != nil {
+			writeMFAError(w, r, logger, err)
+			return
+		}
+		id, opts, err := pk.BeginRegistration(ctx, c.UserID)
 		if err != nil {
 			writePasskeyError(w, logger, err)
 			return
@@ -192,17 +208,27 @@ func handleRenamePasskey(logger *slog.Logger, pk *passkey.Service) http.Handler 
 }
 
 // handleDeletePasskey removes one of the caller's passkeys; 404 if the
-// caller has none with that ID.
-func handleDeletePasskey(logger *slog.Logger, pk *passkey.Service) http.Handler {
+// caller has none with that ID. It is a sensitive change: step-up as for
+// adding one (an optional {"code"} body).
+func handleDeletePasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := passkey.DecodeID(r.PathValue("id"))
 		if err != nil {
 			writePasskeyError(w, logger, err)
 			return
 		}
+		req, rerr := decodeCode(r)
+		if rerr != nil {
+			rerr.write(w)
+			return
+		}
 		c := ClaimsFrom(r.Context())
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
+		if err := svc.StepUp(ctx, c, str(req.Code)); err != nil {
+			writeMFAError(w, r, logger, err)
+			return
+		}
 		if err := pk.Delete(ctx, &jwtgate.User{ID: c.UserID, Name: c.Name}, id); err != nil {
 			writePasskeyError(w, logger, err)
 			return
@@ -224,4 +250,138 @@ func handleBeginPasskeyLogin(logger *slog.Logger, pk *passkey.Service) http.Hand
 		}
 		writeJSON(w, http.StatusOK, ceremonyJSON{Ceremony: id, Options: opts})
 	})
+}
+
+// handleFinishPasskeyLogin signs in with a passkey alone (public): the
+// answer to a ceremony of POST /login/passkey/begin, with user
+// verification. Success answers exactly as POST /login does (JSON and
+// cookies), with amr hwk or swk, user and mfa.
+func handleFinishPasskeyLogin(logger *slog.Logger, pk *passkey.Service, svc *auth.Service, ck cookies) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, ok := decodeFinish(w, r)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		res, err := pk.FinishLogin(ctx, 0, *req.Ceremony, req.Credential)
+		if err != nil {
+			writePasskeyError(w, logger, err)
+			return
+		}
+		c := auth.ClientFrom(r.Context())
+		c.Device, _ = cookieValue(r.Header, deviceCookieName(ck))
+		tok, err := svc.StartSession(ctx, res.User, res.AMR, c)
+		if errors.Is(err, jwtgate.ErrBadCredentials) {
+			// Disabled or deleted since the assertion: as a refused passkey.
+			writePasskeyError(w, logger, passkey.ErrRefused)
+			return
+		}
+		if err != nil {
+			writeServiceError(w, logger, err)
+			return
+		}
+		writeTokens(w, r, svc, ck, tok)
+	})
+}
+
+type mfaPasskeyRequest struct {
+	MFAToken   *string         `json:"mfa_token"`
+	Ceremony   *string         `json:"ceremony"`
+	Credential json.RawMessage `json:"credential"`
+}
+
+// handleBeginMFAPasskey starts a passkey check as the second step of a
+// login (public): {"mfa_token"} in, a ceremony for that user's passkeys
+// out. The token is not spent: POST /login/mfa/passkey spends it.
+func handleBeginMFAPasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req mfaPasskeyRequest
+		if rerr := decodeJSON(r, &req); rerr != nil {
+			rerr.write(w)
+			return
+		}
+		if req.MFAToken == nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", `field "mfa_token" is required`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		u, err := mfaUser(ctx, svc, *req.MFAToken)
+		if err != nil {
+			writeMFAError(w, r, logger, err)
+			return
+		}
+		id, opts, err := pk.BeginLogin(ctx, u.ID)
+		if errors.Is(err, jwtgate.ErrNotFound) {
+			writeError(w, http.StatusConflict, "no_factor", "this account has no passkey; use a code")
+			return
+		}
+		if err != nil {
+			writePasskeyError(w, logger, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, ceremonyJSON{Ceremony: id, Options: opts})
+	})
+}
+
+// handleFinishMFAPasskey finishes a login with a passkey as the second
+// factor (public): {"mfa_token","ceremony","credential"}. Success answers
+// exactly as POST /login does, with amr pwd, hwk or swk (and user), mfa.
+// A refused passkey leaves the mfa_token usable.
+func handleFinishMFAPasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.Service, ck cookies) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req mfaPasskeyRequest
+		if rerr := decodeJSON(r, &req); rerr != nil {
+			rerr.write(w)
+			return
+		}
+		if req.MFAToken == nil || req.Ceremony == nil || len(req.Credential) == 0 || string(req.Credential) == "null" {
+			writeError(w, http.StatusBadRequest, "invalid_request", `fields "mfa_token", "ceremony" and "credential" are required`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		c := auth.ClientFrom(r.Context())
+		c.Device, _ = cookieValue(r.Header, deviceCookieName(ck))
+		tok, err := svc.FinishMFA(ctx, *req.MFAToken, c, func(ctx context.Context, u *jwtgate.User) ([]string, error) {
+			// The ceremony was begun for the token's user (BeginLogin),
+			// and FinishLogin refuses one begun for another.
+			res, err := pk.FinishLogin(ctx, u.ID, *req.Ceremony, req.Credential)
+			if err != nil {
+				return nil, err
+			}
+			if res.User.ID != u.ID {
+				return nil, passkey.ErrRefused
+			}
+			return res.AMR, nil
+		})
+		switch {
+		case err == nil:
+			writeTokens(w, r, svc, ck, tok)
+		case errors.Is(err, passkey.ErrCeremony), errors.Is(err, passkey.ErrRefused):
+			writePasskeyError(w, logger, err)
+		default:
+			writeMFAError(w, r, logger, err)
+		}
+	})
+}
+
+// errPeeked ends a FinishMFA that only looked up the mfa_token's user.
+var errPeeked = errors.New("server: mfa token user looked up")
+
+// mfaUser returns the user of a live mfa_token without spending it (the
+// begin step lists that user's passkeys): FinishMFA checks the token, then
+// asks the second factor, which stops it before it spends anything.
+// Errors wrap auth.ErrMFAToken as FinishMFA's do.
+func mfaUser(ctx context.Context, svc *auth.Service, mfaToken string) (*jwtgate.User, error) {
+	var found *jwtgate.User
+	_, err := svc.FinishMFA(ctx, mfaToken, auth.ClientFrom(ctx), func(_ context.Context, u *jwtgate.User) ([]string, error) {
+		found = u
+		return nil, errPeeked
+	})
+	if errors.Is(err, errPeeked) {
+		return found, nil
+	}
+	return nil, err
 }

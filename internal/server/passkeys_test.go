@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/passkey"
@@ -82,6 +84,72 @@ func (p *pkFixture) register(t *testing.T, tok string, a *passkeytest.Authentica
 	return r.json(t)
 }
 
+// mfaLogin logs name in with the password and then the passkey of a as
+// the second factor, through the API, and returns the access token.
+func (p *pkFixture) mfaLogin(t *testing.T, name, pw string, a *passkeytest.Authenticator) string {
+	t.Helper()
+	mfaToken := p.mfaRequired(t, name, pw)
+	c, opts := p.beginMFA(t, mfaToken)
+	r := p.call("POST", "/login/mfa/passkey", "", mfaAnswer(mfaToken, c, a.Get(opts, pkOrigin, pkRPID, true)))
+	if r.code != http.StatusOK {
+		t.Fatalf("POST /login/mfa/passkey = %d %s, want 200", r.code, r.body)
+	}
+	return r.json(t)["token"].(string)
+}
+
+// mfaRequired posts name's password and returns the mfa_token of the
+// 401 mfa_required answer.
+func (p *pkFixture) mfaRequired(t *testing.T, name, pw string) string {
+	t.Helper()
+	r := p.call("POST", "/login", "", `{"name":"`+name+`","password":"`+pw+`"}`)
+	m := r.json(t)
+	if r.code != http.StatusUnauthorized || m["error"] != "mfa_required" || !slices.Contains(asStrings(m["methods"]), "webauthn") {
+		t.Fatalf("POST /login %s = %d %s, want 401 mfa_required with method webauthn", name, r.code, r.body)
+	}
+	return m["mfa_token"].(string)
+}
+
+func asStrings(v any) []string {
+	var out []string
+	for _, x := range asSlice(v) {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *pkFixture) beginMFA(t *testing.T, mfaToken string) (string, []byte) {
+	t.Helper()
+	r := p.call("POST", "/login/mfa/passkey/begin", "", `{"mfa_token":"`+mfaToken+`"}`)
+	if r.code != http.StatusOK {
+		t.Fatalf("POST /login/mfa/passkey/begin = %d %s, want 200", r.code, r.body)
+	}
+	var c struct {
+		Ceremony string          `json:"ceremony"`
+		Options  json.RawMessage `json:"options"`
+	}
+	if err := json.Unmarshal(r.body, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Ceremony, c.Options
+}
+
+func mfaAnswer(mfaToken, ceremony string, credential []byte) string {
+	b, _ := json.Marshal(map[string]any{"mfa_token": mfaToken, "ceremony": ceremony, "credential": json.RawMessage(credential)})
+	return string(b)
+}
+
+// amr returns the amr claim of an access token the fixture's service issued.
+func (p *pkFixture) amr(t *testing.T, tok string) string {
+	t.Helper()
+	c, err := p.svc.Verify(tok)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return strings.Join(c.AMR, " ")
+}
+
 func (p *pkFixture) list(t *testing.T, tok string) string {
 	t.Helper()
 	r := p.call("GET", "/user/passkeys", tok, "")
@@ -116,6 +184,13 @@ func TestPasskeyManagement(t *testing.T) {
 	if k["name"] != "Laptop" || k["synced"] != true || k["last_used_at"] != nil {
 		t.Errorf("registered passkey = %v, want Laptop, synced, never used", k)
 	}
+	// A second factor is a step-up change once the user has one: the
+	// password-only token of before is not enough, a fresh login with the
+	// passkey is.
+	if r := p.call("POST", "/user/passkeys/begin", alice, ""); r.code != http.StatusForbidden || r.json(t)["error"] != "step_up_required" {
+		t.Fatalf("adding a second passkey with a password-only token = %d %s, want 403 step_up_required", r.code, r.body)
+	}
+	alice = p.mfaLogin(t, "alice", "alice-pass", a)
 	second := p.register(t, alice, passkeytest.New(t), "")
 	if second["name"] != defaultPasskeyName {
 		t.Errorf("a passkey registered without a name is called %v, want %q", second["name"], defaultPasskeyName)
@@ -182,6 +257,7 @@ func TestPasskeyRegistrationBadInput(t *testing.T) {
 	admin := p.login(t, "admin", "admin-pass")
 	known := passkeytest.New(t)
 	p.register(t, alice, known, "Known")
+	alice = p.mfaLogin(t, "alice", "alice-pass", known) // fresh: adding more needs no code
 	before := p.list(t, alice)
 
 	tests := []struct {
@@ -265,3 +341,152 @@ func TestPasskeyRoutesWithoutPasskeys(t *testing.T) {
 		}
 	}
 }
+
+// TestPasskeySignIn: a passkey alone signs in (with user verification),
+// and serves as the second factor after the password; forged, replayed or
+// another user's answers are refused with a clear 400 and start no
+// session.
+func TestPasskeySignIn(t *testing.T) {
+	p := newPasskeyFixture(t)
+	a := passkeytest.New(t)
+	a.Backup = true
+	p.register(t, p.login(t, "alice", "alice-pass"), a, "Phone")
+	bobKey := passkeytest.New(t) // admin's
+	p.register(t, p.login(t, "admin", "admin-pass"), bobKey, "Key")
+
+	passwordless := func(t *testing.T, answer func(opts []byte) []byte) result {
+		t.Helper()
+		c, opts := p.begin(t, "/login/passkey/begin", "")
+		return p.call("POST", "/login/passkey", "", answer2(c, answer(opts)))
+	}
+
+	t.Run("passwordless", func(t *testing.T) {
+		r := passwordless(t, func(opts []byte) []byte { return a.Get(opts, pkOrigin, pkRPID, true) })
+		if r.code != http.StatusOK {
+			t.Fatalf("POST /login/passkey = %d %s, want 200", r.code, r.body)
+		}
+		m := r.json(t)
+		if got := p.amr(t, m["token"].(string)); got != "swk user mfa" {
+			t.Errorf("amr = %q, want swk user mfa", got)
+		}
+		if m["refresh_token"] == "" || len(r.resp.Cookies()) == 0 {
+			t.Errorf("POST /login/passkey answered %v and cookies %v, want the same as POST /login", m, r.resp.Cookies())
+		}
+	})
+	refused := []struct {
+		name   string
+		answer func(opts []byte) []byte
+		code   string
+	}{
+		{"without user verification", func(opts []byte) []byte { return a.Get(opts, pkOrigin, pkRPID, false) }, "passkey_refused"},
+		{"for another origin", func(opts []byte) []byte { return a.Get(opts, "https://evil.example.test", pkRPID, true) }, "passkey_refused"},
+		{"for another RP ID", func(opts []byte) []byte { return a.Get(opts, pkOrigin, "evil.example.test", true) }, "passkey_refused"},
+		{"for a parent domain", func(opts []byte) []byte { return a.Get(opts, pkOrigin, "example.test", true) }, "passkey_refused"},
+		{"of an unknown credential", func(opts []byte) []byte {
+			stranger := passkeytest.New(t) // never registered, claiming alice
+			stranger.UserHandle = a.UserHandle
+			return stranger.Get(opts, pkOrigin, pkRPID, true)
+		}, "passkey_refused"},
+		{"with an old counter", func(opts []byte) []byte {
+			// The server stored 1 after the sign-in above; this answer
+			// carries 1 again, as a clone of the authenticator would.
+			saved := a.Counter
+			a.Counter = 0
+			defer func() { a.Counter = saved }()
+			return a.Get(opts, pkOrigin, pkRPID, true)
+		}, "passkey_refused"},
+		{"garbage", func([]byte) []byte {
+			return []byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":""}}`)
+		}, "invalid_request"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			before := p.counts(t)
+			r := passwordless(t, tt.answer)
+			if r.code != http.StatusBadRequest || r.json(t)["error"] != tt.code {
+				t.Fatalf("POST /login/passkey %s = %d %s, want 400 %s", tt.name, r.code, r.body, tt.code)
+			}
+			if after := p.counts(t); after != before {
+				t.Errorf("a refused sign-in changed the store: %s, then %s", before, after)
+			}
+		})
+	}
+	t.Run("unknown ceremony", func(t *testing.T) {
+		_, opts := p.begin(t, "/login/passkey/begin", "")
+		r := p.call("POST", "/login/passkey", "", answer2("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", a.Get(opts, pkOrigin, pkRPID, true)))
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "invalid_ceremony" {
+			t.Fatalf("= %d %s, want 400 invalid_ceremony", r.code, r.body)
+		}
+	})
+	t.Run("a second-factor ceremony is not a passwordless one", func(t *testing.T) {
+		c, opts := p.beginMFA(t, p.mfaRequired(t, "alice", "alice-pass"))
+		r := p.call("POST", "/login/passkey", "", answer2(c, a.Get(opts, pkOrigin, pkRPID, true)))
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "invalid_ceremony" {
+			t.Fatalf("= %d %s, want 400 invalid_ceremony", r.code, r.body)
+		}
+	})
+
+	t.Run("second factor", func(t *testing.T) {
+		tok := p.mfaLogin(t, "alice", "alice-pass", a)
+		if got := p.amr(t, tok); got != "pwd swk user mfa" {
+			t.Errorf("amr = %q, want pwd swk user mfa", got)
+		}
+	})
+	t.Run("second factor: another user's passkey, then the right one", func(t *testing.T) {
+		mfaToken := p.mfaRequired(t, "alice", "alice-pass")
+		c, opts := p.beginMFA(t, mfaToken)
+		r := p.call("POST", "/login/mfa/passkey", "", mfaAnswer(mfaToken, c, bobKey.Get(opts, pkOrigin, pkRPID, true)))
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "passkey_refused" {
+			t.Fatalf("admin's passkey for alice = %d %s, want 400 passkey_refused", r.code, r.body)
+		}
+		// The refused answer spent its ceremony, not the mfa_token.
+		c, opts = p.beginMFA(t, mfaToken)
+		r = p.call("POST", "/login/mfa/passkey", "", mfaAnswer(mfaToken, c, a.Get(opts, pkOrigin, pkRPID, true)))
+		if r.code != http.StatusOK {
+			t.Fatalf("alice's own passkey after a refused one = %d %s, want 200", r.code, r.body)
+		}
+		// Now the mfa_token is spent.
+		r = p.call("POST", "/login/mfa/passkey/begin", "", `{"mfa_token":"`+mfaToken+`"}`)
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "invalid_mfa_token" {
+			t.Fatalf("begin with a spent mfa_token = %d %s, want 400 invalid_mfa_token", r.code, r.body)
+		}
+	})
+	t.Run("second factor: for another origin", func(t *testing.T) {
+		mfaToken := p.mfaRequired(t, "alice", "alice-pass")
+		c, opts := p.beginMFA(t, mfaToken)
+		r := p.call("POST", "/login/mfa/passkey", "", mfaAnswer(mfaToken, c, a.Get(opts, "https://evil.example.test", pkRPID, true)))
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "passkey_refused" {
+			t.Fatalf("= %d %s, want 400 passkey_refused", r.code, r.body)
+		}
+	})
+	t.Run("second factor: bad requests", func(t *testing.T) {
+		for _, body := range []string{`{}`, `{"mfa_token":"nope"}`, `{"mfa_token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, `[]`} {
+			r := p.call("POST", "/login/mfa/passkey/begin", "", body)
+			if r.code != http.StatusBadRequest {
+				t.Errorf("begin %s = %d %s, want 400", body, r.code, r.body)
+			}
+		}
+		mfaToken := p.mfaRequired(t, "alice", "alice-pass")
+		for _, body := range []string{`{"mfa_token":"` + mfaToken + `"}`, mfaAnswer(mfaToken, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", []byte(`{"id":"x"}`))} {
+			r := p.call("POST", "/login/mfa/passkey", "", body)
+			if r.code != http.StatusBadRequest {
+				t.Errorf("finish %s = %d %s, want 400", body, r.code, r.body)
+			}
+		}
+	})
+	t.Run("disabled user", func(t *testing.T) {
+		alice, err := p.store.UserByName(t.Context(), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.store.SetDisabled(t.Context(), alice.ID, true, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		r := passwordless(t, func(opts []byte) []byte { return a.Get(opts, pkOrigin, pkRPID, true) })
+		if r.code != http.StatusBadRequest || r.json(t)["error"] != "passkey_refused" {
+			t.Fatalf("passwordless for a disabled user = %d %s, want 400 passkey_refused", r.code, r.body)
+		}
+	})
+}
+
+func answer2(ceremony string, credential []byte) string { return answer(ceremony, credential, "") }

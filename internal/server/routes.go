@@ -68,14 +68,17 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /user/email/resend", authed(acc(handleResendVerification)))
 
 	// Passkeys (WebAuthn): each ceremony is a begin step, then the step
-	// that carries the authenticator's answer.
-	pk := passkeyRoutes(d.Passkeys, log)
-	mux.Handle("GET /user/passkeys", authed(pk(handleListPasskeys)))
-	mux.Handle("POST /user/passkeys/begin", authed(pk(handleBeginPasskeyRegistration)))
-	mux.Handle("POST /user/passkeys", authed(pk(handleFinishPasskeyRegistration)))
-	mux.Handle("PATCH /user/passkeys/{id}", authed(pk(handleRenamePasskey)))
-	mux.Handle("DELETE /user/passkeys/{id}", authed(pk(handleDeletePasskey)))
-	mux.Handle("POST /login/passkey/begin", public(pk(handleBeginPasskeyLogin)))
+	// that carries the authenticator's answer. Adding one is enrolment.
+	pk, pks := offersPasskeys(d.Passkeys), d.Passkeys
+	mux.Handle("GET /user/passkeys", enrol(pk(handleListPasskeys(log, pks))))
+	mux.Handle("POST /user/passkeys/begin", enrol(pk(handleBeginPasskeyRegistration(log, pks, svc))))
+	mux.Handle("POST /user/passkeys", enrol(pk(handleFinishPasskeyRegistration(log, pks))))
+	mux.Handle("PATCH /user/passkeys/{id}", authed(pk(handleRenamePasskey(log, pks))))
+	mux.Handle("DELETE /user/passkeys/{id}", authed(pk(handleDeletePasskey(log, pks, svc))))
+	mux.Handle("POST /login/passkey/begin", public(pk(handleBeginPasskeyLogin(log, pks))))
+	mux.Handle("POST /login/passkey", public(pk(handleFinishPasskeyLogin(log, pks, svc, ck))))
+	mux.Handle("POST /login/mfa/passkey/begin", public(pk(handleBeginMFAPasskey(log, pks, svc))))
+	mux.Handle("POST /login/mfa/passkey", public(pk(handleFinishMFAPasskey(log, pks, svc, ck))))
 
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
 	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth()))

@@ -25,7 +25,9 @@ type Authenticator struct {
 	t      testing.TB
 	key    *ecdsa.PrivateKey
 	CredID []byte
-	handle []byte // the user handle it stored at registration
+	// UserHandle is the user handle it stored at registration (Create
+	// sets it); a test may set it to claim another user.
+	UserHandle []byte
 	// Counter is the sign counter; Get advances it by one before signing.
 	Counter uint32
 	// Backup sets the BE and BS flags: a synced passkey.
@@ -103,7 +105,7 @@ func authData(rpID string, flags byte, counter uint32) []byte {
 // Create answers navigator.credentials.create(opts) for origin and rpID.
 func (a *Authenticator) Create(opts []byte, origin, rpID string) []byte {
 	challenge, handle := options(a.t, opts)
-	a.handle = handle
+	a.UserHandle = handle
 	x, y := a.key.X.FillBytes(make([]byte, 32)), a.key.Y.FillBytes(make([]byte, 32))
 	cose, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
@@ -148,7 +150,7 @@ func (a *Authenticator) Get(opts []byte, origin, rpID string, uv bool) []byte {
 			"clientDataJSON":    b64.EncodeToString(cd),
 			"authenticatorData": b64.EncodeToString(ad),
 			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(a.handle),
+			"userHandle":        b64.EncodeToString(a.UserHandle),
 		},
 	})
 	return b

@@ -51,8 +51,6 @@ type Config struct {
 	// Passkeys says the server offers passkeys (WebAuthn): the pages show
 	// their buttons only then.
 	Passkeys bool `json:"passkeys"`
-	// TOTP says the server offers authenticator-app codes.
-	TOTP bool `json:"totp"`
 }
 
 // Accounts says which self-service account flows the server offers, so

@@ -1,7 +1,10 @@
 // The home page's passkeys panel: the user's passkeys, with Rename and
 // Delete for each, and a form that adds one (GET /user/passkeys, POST
 // /user/passkeys/begin then navigator.credentials.create() then POST
-// /user/passkeys, PATCH and DELETE /user/passkeys/{id}).
+// /user/passkeys, PATCH and DELETE /user/passkeys/{id}). Adding and
+// deleting are step-up changes: when the server asks for a fresh second
+// factor (403 step_up_required), the panel shows a code field and the
+// next try sends {"code"}.
 
 import { $, el, icon, notice, retryNotice, setBusy, sentence } from "../lib/dom.js";
 import { readJSON, errorOf, busyText } from "../lib/http.js";
@@ -37,6 +40,8 @@ export function createPasskeysPanel(session, onChange = () => {}) {
   const form = $("passkey-form");
   const nameInput = $("passkey-name");
   const add = $("passkey-add");
+  const codeField = $("passkey-code-field");
+  const codeInput = $("passkey-code");
 
   let passkeys = [];
   let loading = null;
@@ -47,8 +52,36 @@ export function createPasskeysPanel(session, onChange = () => {}) {
   }
 
   async function problem(res) {
-    const { message } = await errorOf(res);
+    const { code, message } = await errorOf(res);
+    if (code === "step_up_required" || (code === "invalid_code" && !codeField.hidden)) {
+      // Adding or deleting a factor needs a fresh one: ask for a code,
+      // then the user tries again.
+      codeField.hidden = false;
+      codeInput.value = "";
+      codeInput.setAttribute("aria-invalid", "true");
+      notice(
+        errorBox,
+        "alert",
+        code === "invalid_code"
+          ? "That code is not right. Enter a code from your authenticator app, or a recovery code, and try again."
+          : "To change your second factors, enter a code from your authenticator app (or a recovery code) and try again, or sign in again with your passkey.",
+      );
+      codeInput.focus();
+      return;
+    }
     notice(errorBox, "alert", sentence(message) || busyText(res));
+  }
+
+  // stepUp is the body carrying the step-up code, when the user gave one.
+  function stepUp() {
+    const code = codeField.hidden ? "" : codeInput.value.trim();
+    return code ? { json: { code } } : {};
+  }
+
+  function steppedUp() {
+    codeField.hidden = true;
+    codeInput.value = "";
+    codeInput.removeAttribute("aria-invalid");
   }
 
   function unreachable(err) {
@@ -158,7 +191,7 @@ export function createPasskeysPanel(session, onChange = () => {}) {
       setBusy(yes, true);
       let res;
       try {
-        res = await session.api(`/user/passkeys/${encodeURIComponent(k.id)}`, { method: "DELETE" });
+        res = await session.api(`/user/passkeys/${encodeURIComponent(k.id)}`, { method: "DELETE", ...stepUp() });
       } catch (err) {
         setBusy(yes, false);
         unreachable(err);
@@ -169,6 +202,7 @@ export function createPasskeysPanel(session, onChange = () => {}) {
         await problem(res);
         return;
       }
+      steppedUp();
       notice(doneBox, "check", `Deleted ${k.name}.`);
       await load().catch(() => {});
       onChange();
@@ -234,11 +268,12 @@ export function createPasskeysPanel(session, onChange = () => {}) {
     const name = nameInput.value.trim() || "Passkey";
     setBusy(add, true, "Waiting for your passkey…");
     try {
-      const begin = await session.api("/user/passkeys/begin", { method: "POST" });
+      const begin = await session.api("/user/passkeys/begin", { method: "POST", ...stepUp() });
       if (!begin.ok) {
         await problem(begin);
         return;
       }
+      steppedUp();
       const { ceremony, options } = (await readJSON(begin)) || {};
       let credential;
       try {
@@ -271,5 +306,6 @@ export function createPasskeysPanel(session, onChange = () => {}) {
   });
   reload.addEventListener("click", () => load().catch(() => {}));
   nameInput.addEventListener("input", () => nameInput.removeAttribute("aria-invalid"));
+  codeInput.addEventListener("input", () => codeInput.removeAttribute("aria-invalid"));
   return { load };
 }

@@ -1,7 +1,7 @@
 // The home page's authenticator-app panel (TOTP): set it up (POST
 // /user/totp, the QR code from GET /user/totp/qr.png and the key as text,
 // then POST /user/totp/confirm with a code), show the ten recovery codes
-// once, make new ones (POST /user/recovery-codes), turn it off (DELETE
+// once, make new ones (POST /user/recovery-codes with a code), turn it off (DELETE
 // /user/totp with the password and a code). What the user has comes from
 // GET /user/factors.
 
@@ -21,6 +21,8 @@ export function createTOTPPanel(session) {
   const errorBox = $("totp-error");
   const doneBox = $("totp-done");
   const start = $("totp-start");
+  const recoveryForm = $("recovery-form");
+  const recoveryCode = $("recovery-code");
   const regenerate = $("recovery-regenerate");
   const enrol = $("totp-enrol");
   const qr = $("totp-qr");
@@ -71,7 +73,7 @@ export function createTOTPPanel(session) {
     card.classList.toggle("is-on", on);
     const busyElsewhere = !enrol.hidden || !recovery.hidden;
     start.hidden = on || busyElsewhere;
-    regenerate.hidden = !on || busyElsewhere;
+    recoveryForm.hidden = !on || busyElsewhere;
     disableForm.hidden = !on || busyElsewhere;
   }
 
@@ -162,10 +164,18 @@ export function createTOTPPanel(session) {
 
   async function newCodes() {
     clearNotices();
+    clearInvalid([recoveryCode]);
+    const value = recoveryCode.value.replace(/\s+/g, "");
+    if (!/^[0-9]{6}$/.test(value)) {
+      notice(errorBox, "alert", "Enter the six digits the app shows.");
+      recoveryCode.setAttribute("aria-invalid", "true");
+      recoveryCode.focus();
+      return;
+    }
     setBusy(regenerate, true);
     let res;
     try {
-      res = await session.api("/user/recovery-codes", { method: "POST" });
+      res = await session.api("/user/recovery-codes", { method: "POST", json: { code: value } });
     } catch (err) {
       setBusy(regenerate, false);
       unreachable(err);
@@ -173,9 +183,11 @@ export function createTOTPPanel(session) {
     }
     setBusy(regenerate, false);
     if (!res.ok) {
-      await problem(res);
+      await problem(res, recoveryCode);
+      recoveryCode.value = "";
       return;
     }
+    recoveryForm.reset();
     const body = await readJSON(res);
     const list = body && Array.isArray(body.recovery_codes) ? body.recovery_codes : [];
     factors = { ...(factors || {}), recovery_codes: list.length };
@@ -220,7 +232,12 @@ export function createTOTPPanel(session) {
   }
 
   start.addEventListener("click", begin);
-  regenerate.addEventListener("click", newCodes);
+  recoveryForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!regenerate.disabled) {
+      newCodes();
+    }
+  });
   confirmForm.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!confirm.disabled) {
@@ -247,7 +264,7 @@ export function createTOTPPanel(session) {
       turnOff();
     }
   });
-  for (const input of [code, disablePassword, disableCode]) {
+  for (const input of [code, recoveryCode, disablePassword, disableCode]) {
     input.addEventListener("input", () => input.removeAttribute("aria-invalid"));
   }
   statusText.tabIndex = -1;
