@@ -238,7 +238,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 	if got := b.evalString(`document.activeElement && document.activeElement.id`); got != "name" {
 		t.Errorf("focused element on /login = %q, want the name field (autofocus)", got)
 	}
-	if got := b.evalString(`[...document.querySelectorAll("label")].map(l => l.htmlFor + ":" + l.textContent.trim()).join(",")`); got != "name:Name,password:Password" {
+	if got := b.evalString(`[...document.querySelectorAll("label")].filter(l => l.checkVisibility()).map(l => l.htmlFor + ":" + l.textContent.trim()).join(",")`); got != "name:Name,password:Password" {
 		t.Errorf("login labels = %q, want visible labels for name and password", got)
 	}
 	if got := b.evalString(`document.getElementById("name").autocomplete + "," + document.getElementById("password").autocomplete`); got != "username,current-password" {
