@@ -28,6 +28,12 @@ type KeyStore interface {
 	// unlessCreatedAfter (so instances racing to rotate on a schedule make
 	// one new key). It reports whether k was inserted.
 	RotateKey(ctx context.Context, k *Key, unlessCreatedAfter time.Time) (bool, error)
+	// AddKey inserts k unless a key of k.Alg that is not retired exists,
+	// atomically, and reports whether it did: a key of a second algorithm
+	// (the RS256 key OpenID Connect needs for id_tokens) follows the
+	// rotations of the main one this way, one key per rotation however many
+	// instances try.
+	AddKey(ctx context.Context, k *Key) (bool, error)
 	// Keys returns every stored key, newest first.
 	Keys(ctx context.Context) ([]Key, error)
 	// DeleteKeysRetiredBefore removes keys retired before t (whose tokens

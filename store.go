@@ -18,6 +18,7 @@ type Store interface {
 	FactorStore
 	ClientStore
 	AccountStore
+	OIDCStore
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

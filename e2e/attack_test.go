@@ -26,6 +26,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
 	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
@@ -72,7 +73,13 @@ func (a *attackTarget) signingKey() *token.Key {
 	if err != nil || len(keys) == 0 {
 		a.t.Fatalf("keys: %v", err)
 	}
-	k, err := token.ParsePrivate(keys[0].ID, keys[0].Alg, keys[0].Private)
+	// The access-token key (EdDSA by default), not the RS256 one the
+	// OpenID Provider keeps for id_tokens.
+	i := slices.IndexFunc(keys, func(k jwtgate.Key) bool { return k.Alg == token.EdDSA })
+	if i < 0 {
+		a.t.Fatalf("no EdDSA key among %d", len(keys))
+	}
+	k, err := token.ParsePrivate(keys[i].ID, keys[i].Alg, keys[i].Private)
 	if err != nil {
 		a.t.Fatal(err)
 	}

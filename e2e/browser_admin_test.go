@@ -257,7 +257,8 @@ func TestBrowserAdmin(t *testing.T) {
 	b.waitText("#users-error", "You cannot disable your own account")
 	b.waitText(rowSel("admin", "toggle"), "Disable")
 
-	// 9. Rotate the signing key: a pending key, and two keys in the JWKS.
+	// 9. Rotate the signing key: a pending key, and two keys in the JWKS
+	// (four: the RS256 id_token key rotates with it).
 	b.do("rotate the key", chromedp.Click(chromedp.ID("rotate")))
 	b.waitText("#keys-done", "It signs from")
 	b.waitJS("the keys table shows a pending key", `!!document.querySelector('#keys tr[data-state="pending"]') && !!document.querySelector('#keys tr[data-state="active"]')`)
@@ -266,8 +267,8 @@ func TestBrowserAdmin(t *testing.T) {
 		Keys []map[string]any `json:"keys"`
 	}
 	r := send(t, "GET", base+"/.well-known/jwks.json", nil)
-	if err := json.Unmarshal(r.body, &jwks); err != nil || len(jwks.Keys) != 2 {
-		t.Errorf("JWKS after the rotation: %d %s, want 2 keys", r.status, r.body)
+	if err := json.Unmarshal(r.body, &jwks); err != nil || len(jwks.Keys) != 4 {
+		t.Errorf("JWKS after the rotation: %d %s, want 4 keys (EdDSA and RS256, current and pending)", r.status, r.body)
 	}
 
 	// 10. The audit log shows what happened; the filter narrows it.

@@ -31,7 +31,7 @@ const (
 var claimKinds = map[string]jsonKind{
 	"exp": kindNumber, "nbf": kindNumber, "iat": kindNumber,
 	"iss": kindString, "sub": kindString, "jti": kindString,
-	"sid": kindString, "name": kindString,
+	"sid": kindString, "name": kindString, "client_id": kindString, "scope": kindString,
 }
 
 // claimNames are the JSON names Claims decodes (its json tags, the

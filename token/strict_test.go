@@ -110,6 +110,16 @@ func TestIssuerBounds(t *testing.T) {
 		{name: "no iat", mutate: func(c *Claims) { c.IssuedAt = nil }, want: ErrLifetime},
 		{name: "no sid", mutate: func(c *Claims) { c.SessionID = "" }, want: ErrMissingIDs},
 		{name: "no jti", mutate: func(c *Claims) { c.ID = "" }, want: ErrMissingIDs},
+		{name: "client_credentials: no sid, no user, sub is the client", mutate: func(c *Claims) {
+			c.SessionID, c.UserID, c.Name, c.Roles, c.ClientID, c.Subject = "", 0, "", nil, "app", "app"
+		}},
+		{name: "client_credentials without jti", mutate: func(c *Claims) {
+			c.SessionID, c.UserID, c.Name, c.Roles, c.ClientID, c.Subject, c.ID = "", 0, "", nil, "app", "app", ""
+		}, want: ErrMissingIDs},
+		{name: "no sid, a client, but a user", mutate: func(c *Claims) { c.SessionID, c.ClientID, c.Subject = "", "app", "app" }, want: ErrMissingIDs},
+		{name: "no sid, a client, sub another's", mutate: func(c *Claims) {
+			c.SessionID, c.UserID, c.ClientID = "", 0, "app"
+		}, want: ErrMissingIDs},
 		{name: "ten years, no sid", mutate: func(c *Claims) {
 			c.SessionID = ""
 			c.ExpiresAt.Time = c.IssuedAt.AddDate(10, 0, 0)

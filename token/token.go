@@ -28,6 +28,11 @@ type Claims struct {
 	// "otp", "hwk"/"swk", "user", and "mfa" when two factors were used.
 	// Services that demand a second factor look for "mfa".
 	AMR []string `json:"amr,omitempty"`
+	// ClientID and Scope are set on tokens issued to an OpenID Connect
+	// client (RFC 9068 section 2.2): the client it was issued to and the
+	// space-separated scopes granted.
+	ClientID string `json:"client_id,omitempty"`
+	Scope    string `json:"scope,omitempty"`
 }
 
 // HasAMR reports whether the token's login used method (an RFC 8176 amr
@@ -39,6 +44,13 @@ func (c *Claims) HasAMR(method string) bool {
 		}
 	}
 	return false
+}
+
+// Machine reports whether c is a client_credentials token: issued to a
+// client for itself, with no user and no session (RFC 9068 section 2.2:
+// sub is then the client_id).
+func (c *Claims) Machine() bool {
+	return c.ClientID != "" && c.UserID == 0 && c.SessionID == "" && c.Subject == c.ClientID
 }
 
 // TypeAccessToken is the JWS "typ" of access tokens (RFC 9068 section 2.1).

@@ -42,7 +42,9 @@ type VerifierOptions struct {
 	// RequireSessionAndID refuses tokens without sid or jti. jwtgate's own
 	// access tokens always carry both; a token without them cannot be
 	// revoked by logout or by disabling its user, so only someone holding
-	// the signing key outside jwtgate mints one.
+	// the signing key outside jwtgate mints one. The one exception is a
+	// client_credentials token (Claims.Machine): it names no user, so it
+	// has no session, and its jti (still required) revokes it.
 	RequireSessionAndID bool
 	// MaxLifetime, when positive, refuses tokens without iat and tokens
 	// whose exp - iat exceeds it plus Leeway: jwtgate never issues them, so
@@ -100,7 +102,9 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if v.lax && c.Issuer != "" && v.issuer != "" && c.Issuer != v.issuer {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrIssuer)
 	}
-	if v.requireIDs && (c.SessionID == "" || c.ID == "") {
+	// A client_credentials token has no session, so only its jti can
+	// revoke it; every token that names a user must carry both.
+	if v.requireIDs && (c.ID == "" || (c.SessionID == "" && !c.Machine())) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrMissingIDs)
 	}
 	if v.maxLifetime > 0 && (c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > v.maxLifetime) {

@@ -74,7 +74,7 @@ func runKeys(c cmdIO, args []string) error {
 	// servers' JWKS cache lifetime, and a key counts as possibly in use
 	// until the longest access lifetime a server may have has passed.
 	kr, err := auth.OpenKeyring(c.ctx, store, auth.KeyringOptions{
-		Alg: *alg, PublishDelay: auth.DefaultPublishDelay, TokenLifetime: auth.MaxAccessTTL + auth.Leeway, Sealer: sealer,
+		Alg: *alg, ExtraAlgs: auth.IDTokenExtraAlgs(*alg), PublishDelay: auth.DefaultPublishDelay, TokenLifetime: auth.MaxAccessTTL + auth.Leeway, Sealer: sealer,
 	})
 	if err != nil {
 		return err

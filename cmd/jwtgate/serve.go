@@ -260,7 +260,7 @@ func runServe(c cmdIO, args []string) error {
 		keys = auth.StaticKey{Key: secret}
 	} else {
 		keyring, err = auth.NewKeyring(ctx, store, auth.KeyringOptions{
-			Alg: cfg.signingAlg, PublishDelay: cfg.publishDelay,
+			Alg: cfg.signingAlg, ExtraAlgs: auth.IDTokenExtraAlgs(cfg.signingAlg), PublishDelay: cfg.publishDelay,
 			TokenLifetime: cfg.accessTTL + auth.Leeway, Sealer: sealer,
 		})
 		if err != nil {
@@ -334,8 +334,21 @@ func runServe(c cmdIO, args []string) error {
 	defer stopAccounts()
 
 	passkeys := startPasskeys(store, cfg.issuer, svc.Record, logger)
+	// The OpenID Provider signs id_tokens, so it needs the keyring: it is
+	// off with a shared secret.
+	var provider *oidc.Provider
+	if keyring != nil {
+		provider = oidc.New(store, svc, keyring, oidc.Options{Issuer: cfg.issuer, Logger: logger})
+	}
+	if provider != nil {
+		pctx, stopPurge := context.WithCancel(ctx)
+		purged := make(chan struct{})
+		go func() { defer close(purged); provider.Maintain(pctx, 10*time.Minute) }()
+		defer func() { stopPurge(); <-purged }()
+	}
 	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc,
-		Passkeys: passkeys, AccessLog: accessLog, Warnings: warnings, Clients: oidc.NewClients(store, nil, svc.Record)},
+		Passkeys: passkeys, AccessLog: accessLog, Warnings: warnings,
+		Clients: oidc.NewClients(store, nil, svc.Record), OIDC: provider},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if m != nil {

@@ -107,7 +107,9 @@ type Service struct {
 	deviceKey  []byte // HMAC key of device cookies (device.go); nil without keys
 	cache      *tokenCache
 	mfa        *mfa.Service
-	o          Options
+	// sharedSecret: tokens are HS256 with the tutorial's secret.
+	sharedSecret bool
+	o            Options
 	// dummy is checked for unknown users, so they cost what a wrong
 	// password costs (password.Dummy).
 	dummy string
@@ -185,6 +187,7 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	lax := false
 	if _, ok := keys.(StaticKey); ok {
 		algs = []string{token.HS256}
+		s.sharedSecret = true
 		// The tutorial's tokens carry neither iss nor typ at+jwt; with a
 		// shared secret they are as trustworthy as ours (SPEC section 1).
 		lax = true

@@ -64,9 +64,24 @@ func JWKSMaxAge(publishDelay time.Duration) time.Duration {
 // never sign.
 var ErrKeyPending = errors.New("a new signing key is already pending")
 
+// IDTokenExtraAlgs are the ExtraAlgs a server signing with alg keeps:
+// RS256, which every OpenID Provider must offer for id_tokens (OpenID
+// Connect Discovery section 3), unless alg is RS256 already.
+func IDTokenExtraAlgs(alg string) []string {
+	if alg == token.RS256 {
+		return nil
+	}
+	return []string{token.RS256}
+}
+
 // KeyringOptions configure a Keyring.
 type KeyringOptions struct {
 	Alg string // algorithm of new keys: EdDSA, ES256 or RS256
+	// ExtraAlgs are algorithms besides Alg that always have a current key,
+	// published and rotated with the main one but used only for what asks
+	// for them by algorithm (IDTokenSigner): OpenID Connect requires RS256
+	// id_tokens whatever signs the access tokens.
+	ExtraAlgs []string
 	// PublishDelay is how long a new key is published in the JWKS before
 	// it signs (DefaultPublishDelay if zero). The JWKS cache lifetime is
 	// derived from it (JWKSMaxAge), so that no verifier holding a cached
@@ -151,16 +166,72 @@ func NewKeyring(ctx context.Context, store jwtgate.KeyStore, o KeyringOptions) (
 			return nil, err
 		}
 	}
+	if err := kr.ensureExtra(ctx, existing); err != nil {
+		return nil, err
+	}
 	if err := kr.Sync(ctx); err != nil {
 		return nil, err
 	}
 	return kr, nil
 }
 
+// ensureExtra gives each extra algorithm a current key if it has none: at
+// once when the store never had a key of it (a server upgraded to a
+// release that publishes one; relying parties fetch the JWKS again on an
+// unknown kid), after the publish delay otherwise (a rotation that stopped
+// before adding it).
+func (kr *Keyring) ensureExtra(ctx context.Context, existing []jwtgate.Key) error {
+	now := kr.o.Now()
+	for _, alg := range kr.o.ExtraAlgs {
+		if alg == kr.o.Alg {
+			continue
+		}
+		delay := kr.o.PublishDelay
+		if !slices.ContainsFunc(existing, func(k jwtgate.Key) bool { return k.Alg == alg }) {
+			delay = 0
+		}
+		if _, err := kr.addExtra(ctx, alg, now.Add(delay)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rotateExtra follows a rotation of the main key: each extra algorithm gets
+// a new key activating with the main one (the rotation retired the old).
+func (kr *Keyring) rotateExtra(ctx context.Context, activates time.Time) error {
+	for _, alg := range kr.o.ExtraAlgs {
+		if alg == kr.o.Alg {
+			continue
+		}
+		if _, err := kr.addExtra(ctx, alg, activates); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (kr *Keyring) addExtra(ctx context.Context, alg string, activates time.Time) (bool, error) {
+	now := kr.o.Now()
+	rec, err := kr.newRecordAlg(alg, now, activates.Sub(now))
+	if err != nil {
+		return false, err
+	}
+	added, err := kr.store.AddKey(ctx, rec)
+	if err != nil {
+		return false, fmt.Errorf("auth: keyring: %s key: %w", alg, err)
+	}
+	return added, nil
+}
+
 // newRecord generates a key of the configured algorithm that activates
 // delay after now, sealed for storage.
 func (kr *Keyring) newRecord(now time.Time, delay time.Duration) (*jwtgate.Key, error) {
-	k, err := token.Generate(kr.o.Alg)
+	return kr.newRecordAlg(kr.o.Alg, now, delay)
+}
+
+func (kr *Keyring) newRecordAlg(alg string, now time.Time, delay time.Duration) (*jwtgate.Key, error) {
+	k, err := token.Generate(alg)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +283,9 @@ func (kr *Keyring) Rotate(ctx context.Context) (*jwtgate.Key, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: another rotation was made at the same time", ErrKeyPending)
 	}
+	if err := kr.rotateExtra(ctx, rec.ActivatesAt); err != nil {
+		return nil, err
+	}
 	if err := kr.Sync(ctx); err != nil {
 		return nil, err
 	}
@@ -230,7 +304,7 @@ func (kr *Keyring) rotateAlg(ctx context.Context) error {
 	if _, err := kr.store.RotateKey(ctx, rec, now); err != nil {
 		return fmt.Errorf("auth: rotate key: %w", err)
 	}
-	return nil
+	return kr.rotateExtra(ctx, rec.ActivatesAt)
 }
 
 // pending returns a key in st that is published but not yet signing, or nil.
@@ -275,6 +349,9 @@ func (kr *Keyring) RotateIfOlder(ctx context.Context, interval time.Duration) (b
 		return false, fmt.Errorf("auth: scheduled key rotation: %w", err)
 	}
 	if ok {
+		if err := kr.rotateExtra(ctx, rec.ActivatesAt); err != nil {
+			return true, err
+		}
 		return true, kr.Sync(ctx)
 	}
 	return false, nil
@@ -329,6 +406,23 @@ func (kr *Keyring) Signer() *token.Key {
 		}
 	}
 	return fallback
+}
+
+// IDTokenSigner returns the key that signs id_tokens of algorithm alg now:
+// the signing key when it is of that algorithm, else the most recently
+// activated key of alg; nil when there is none (the caller falls back to
+// RS256, which ExtraAlgs keeps).
+func (kr *Keyring) IDTokenSigner(alg string) *token.Key {
+	if s := kr.Signer(); s != nil && s.Alg == alg {
+		return s
+	}
+	now := kr.o.Now()
+	for _, rk := range kr.state.Load().keys {
+		if !rk.activates.After(now) && rk.key.Alg == alg {
+			return rk.key
+		}
+	}
+	return nil
 }
 
 // expired reports whether every token rk signed has expired at now.

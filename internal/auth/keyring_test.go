@@ -181,3 +181,61 @@ func TestKeylessServiceKeepsRevocationsLongEnough(t *testing.T) {
 		t.Errorf("CLI revocation expires %v, before the token (%v) or now + MaxAccessTTL", exp, tok.Claims.ExpiresAt.Time)
 	}
 }
+
+// TestKeyringExtraAlgs: a keyring signing with EdDSA keeps an RS256 key
+// for id_tokens: made at once on first start, published, rotated with the
+// signing key (the new one activating with it), one per rotation however
+// many instances start.
+func TestKeyringExtraAlgs(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	o := KeyringOptions{Alg: token.EdDSA, ExtraAlgs: IDTokenExtraAlgs(token.EdDSA), PublishDelay: 10 * time.Minute, TokenLifetime: DefaultAccessTTL + Leeway, Now: clk.Now}
+	kr, err := NewKeyring(ctx, store, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewKeyring(ctx, store, o); err != nil { // a second instance
+		t.Fatal(err)
+	}
+	rs := kr.IDTokenSigner(token.RS256)
+	if kr.Signer().Alg != token.EdDSA || rs == nil || rs.Alg != token.RS256 {
+		t.Fatalf("Signer = %v, IDTokenSigner(RS256) = %v; want EdDSA and an RS256 key at once", kr.Signer(), rs)
+	}
+	if got := len(kr.Published()); got != 2 {
+		t.Fatalf("Published() = %d keys, want 2 (EdDSA, RS256)", got)
+	}
+	if _, err := kr.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(kr.Published()); got != 4 {
+		t.Fatalf("Published() after Rotate = %d keys, want 4", got)
+	}
+	if kr.IDTokenSigner(token.RS256).ID != rs.ID {
+		t.Error("the new RS256 key signs before its publish delay")
+	}
+	clk.Add(10*time.Minute + time.Second)
+	next := kr.IDTokenSigner(token.RS256)
+	if next == nil || next.ID == rs.ID {
+		t.Fatalf("IDTokenSigner(RS256) after the delay = %v, want the new key", next)
+	}
+	// The old RS256 key stays published while its id_tokens may be live,
+	// then leaves with the old signing key.
+	clk.Add(DefaultAccessTTL + Leeway + time.Minute)
+	if got := len(kr.Published()); got != 2 {
+		t.Errorf("Published() once the old keys expired = %d, want 2", got)
+	}
+	if _, ok := kr.Lookup(rs.ID); ok {
+		t.Error("the expired RS256 key still verifies")
+	}
+	if got := kr.IDTokenSigner(token.ES256); got != nil {
+		t.Errorf("IDTokenSigner(ES256) = %v, want nil (no such key)", got)
+	}
+	if IDTokenExtraAlgs(token.RS256) != nil {
+		t.Error("IDTokenExtraAlgs(RS256) is not empty: the signing key is already RS256")
+	}
+}

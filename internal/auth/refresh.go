@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/token"
 )
 
 // Refresh-token errors. Both mean 401 to a client; they differ for logs
@@ -64,7 +66,14 @@ func (s *Service) derive(raw, purpose string) []byte {
 // returned. Unknown or malformed tokens and ended sessions give
 // ErrInvalidGrant.
 func (s *Service) Refresh(ctx context.Context, raw string, c Client) (*Tokens, error) {
-	tok, grace, err := s.refresh(ctx, raw, c)
+	mint := func(u *jwtgate.User, sess *jwtgate.Session, iat time.Time, jti string) (string, *token.Claims, error) {
+		return s.mint(u, sess.ID, sess.AMR, iat, jti)
+	}
+	return s.observeRefresh(s.refresh(ctx, raw, c, refreshKind{mint: mint}))
+}
+
+// observeRefresh counts a refresh's outcome.
+func (s *Service) observeRefresh(tok *Tokens, grace bool, err error) (*Tokens, error) {
 	switch {
 	case grace:
 		s.o.Observer.Refresh("grace")
@@ -78,16 +87,32 @@ func (s *Service) Refresh(ctx context.Context, raw string, c Client) (*Tokens, e
 	return tok, err
 }
 
+// mintFunc signs the access token a refresh returns: for user u in
+// session sess, issued at iat, with jti.
+type mintFunc func(u *jwtgate.User, sess *jwtgate.Session, iat time.Time, jti string) (string, *token.Claims, error)
+
+// refreshKind is what differs between the refresh tokens of jwtgate's own
+// sessions and those of sessions started for OpenID Connect clients.
+type refreshKind struct {
+	// prefix starts every token of the kind, so a token of one kind is
+	// refused at the other's endpoint by its shape alone.
+	prefix string
+	// check, if set, is asked before the token is spent whether this
+	// caller may spend it (the session's client is the one asking).
+	check func(sess *jwtgate.Session) error
+	mint  mintFunc
+}
+
 // refresh does Refresh's work and reports whether the answer came from the
 // grace window.
-func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, bool, error) {
+func (s *Service) refresh(ctx context.Context, raw string, c Client, kind refreshKind) (*Tokens, bool, error) {
 	if s.keys == nil {
 		return nil, false, errors.New("auth: refresh needs signing keys")
 	}
-	if len(raw) != refreshLen {
+	if len(raw) != len(kind.prefix)+refreshLen || !strings.HasPrefix(raw, kind.prefix) {
 		return nil, false, ErrInvalidGrant
 	}
-	if _, err := base64.RawURLEncoding.DecodeString(raw); err != nil {
+	if _, err := base64.RawURLEncoding.DecodeString(raw[len(kind.prefix):]); err != nil {
 		return nil, false, ErrInvalidGrant
 	}
 	hash := hashRefresh(raw)
@@ -102,7 +127,12 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	if err != nil {
 		return nil, false, err
 	}
-	successor := base64.RawURLEncoding.EncodeToString(s.derive(raw, "successor"))
+	if kind.check != nil {
+		if err := kind.check(sess); err != nil {
+			return nil, false, err
+		}
+	}
+	successor := kind.prefix + base64.RawURLEncoding.EncodeToString(s.derive(raw, "successor"))
 	jti := base64.RawURLEncoding.EncodeToString(s.derive(raw, "jti")[:16])
 	if rt.SpentAt == nil {
 		next := &jwtgate.RefreshToken{Hash: hashRefresh(successor), SessionID: sess.ID, CreatedAt: now}
@@ -111,7 +141,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 			return nil, false, fmt.Errorf("auth: refresh: %w", err)
 		}
 		if won {
-			tok, err := s.refreshed(u, sess, now, jti, successor)
+			tok, err := s.refreshed(u, sess, now, jti, successor, kind.mint)
 			return tok, false, err
 		}
 		// Another request spent it between our read and our write.
@@ -122,7 +152,7 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	spent := *rt.SpentAt
 	if now.Sub(spent) <= s.o.RefreshGrace {
 		// The same answer the first use got: issued at the spend time.
-		tok, err := s.refreshed(u, sess, spent, jti, successor)
+		tok, err := s.refreshed(u, sess, spent, jti, successor, kind.mint)
 		return tok, err == nil, err
 	}
 	ids, err := s.store.RevokeSessions(ctx, jwtgate.SessionFilter{ID: sess.ID}, now, s.revocationExpiry(now))
@@ -135,10 +165,10 @@ func (s *Service) refresh(ctx context.Context, raw string, c Client) (*Tokens, b
 	return nil, false, ErrRefreshReused
 }
 
-// refreshed mints the access token of a refresh: the session's amr, as
-// its login earned them, carry over.
-func (s *Service) refreshed(u *jwtgate.User, sess *jwtgate.Session, iat time.Time, jti, successor string) (*Tokens, error) {
-	access, claims, err := s.mint(u, sess.ID, sess.AMR, iat, jti)
+// refreshed mints the access token of a refresh with mint: the session's
+// amr, as its login earned them, carry over.
+func (s *Service) refreshed(u *jwtgate.User, sess *jwtgate.Session, iat time.Time, jti, successor string, mint mintFunc) (*Tokens, error) {
+	access, claims, err := mint(u, sess, iat, jti)
 	if err != nil {
 		return nil, err
 	}

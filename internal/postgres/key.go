@@ -146,3 +146,31 @@ func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at ti
 	}
 	return got, nil
 }
+
+// AddKey inserts k unless a current (not retired) key of its algorithm
+// exists. The table lock makes the check and the insert one step for
+// instances racing.
+func (db *DB) AddKey(ctx context.Context, k *jwtgate.Key) (bool, error) {
+	var added bool
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := lockTable(ctx, tx, "signing_keys"); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
+			SELECT $1, $2, $3, $4, $5, $6, $7
+			WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = $2 AND retires_at IS NULL)`,
+			k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt), sqlrow.NullMillis(k.RetiresAt))
+		added = err == nil && tag.RowsAffected() == 1
+		return err
+	})
+	switch {
+	case isUniqueViolation(err):
+		return false, fmt.Errorf("postgres: add %s key %s: %w", k.Alg, k.ID, jwtgate.ErrConflict)
+	case isUnstorable(err):
+		return false, fmt.Errorf("postgres: add %q key %q: %w: kid or alg cannot be stored", k.Alg, k.ID, jwtgate.ErrInvalid)
+	case err != nil:
+		return false, fmt.Errorf("postgres: add %s key: %w", k.Alg, err)
+	}
+	return added, nil
+}

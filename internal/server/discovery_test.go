@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -10,8 +11,8 @@ import (
 	"testing"
 )
 
-// TestDiscovery: the metadata lists what the server does today, no more,
-// at both well-known names, publicly; every URL it names answers.
+// TestDiscovery: the metadata lists what the server does, no more, at
+// both well-known names, publicly; every endpoint it names answers.
 func TestDiscovery(t *testing.T) {
 	f := newFixture(t, Options{})
 	tok := f.login(t, "alice", "alice-pass")
@@ -27,23 +28,40 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("GET %s = %s, want the same document as openid-configuration %s", path, r.body, first)
 		}
 		m := r.json(t)
-		want := []string{"grant_types_supported", "issuer", "jwks_uri", "response_types_supported", "revocation_feed_endpoint", "subject_types_supported", "userinfo_endpoint"}
+		want := []string{"authorization_endpoint", "authorization_response_iss_parameter_supported", "claims_supported",
+			"code_challenge_methods_supported", "end_session_endpoint", "grant_types_supported", "id_token_signing_alg_values_supported",
+			"introspection_endpoint", "introspection_endpoint_auth_methods_supported", "issuer", "jwks_uri", "prompt_values_supported",
+			"request_parameter_supported", "request_uri_parameter_supported", "response_modes_supported", "response_types_supported",
+			"revocation_endpoint", "revocation_endpoint_auth_methods_supported", "revocation_feed_endpoint", "scopes_supported",
+			"subject_types_supported", "token_endpoint", "token_endpoint_auth_methods_supported", "userinfo_endpoint"}
 		if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, want) {
 			t.Errorf("GET %s members = %v, want %v (nothing the server does not do)", path, got, want)
 		}
 		if m["issuer"] != "http://test" {
 			t.Errorf("GET %s issuer = %v, want http://test", path, m["issuer"])
 		}
-		for _, name := range []string{"grant_types_supported", "response_types_supported"} {
-			if v, ok := m[name].([]any); !ok || len(v) != 0 {
-				t.Errorf("GET %s %s = %v, want [] (no OAuth authorization or token endpoint)", path, name, m[name])
+		for name, want := range map[string]string{
+			"grant_types_supported":                 "[authorization_code refresh_token client_credentials]",
+			"response_types_supported":              "[code]",
+			"response_modes_supported":              "[query]",
+			"code_challenge_methods_supported":      "[S256]",
+			"id_token_signing_alg_values_supported": "[RS256 EdDSA]",
+			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post none]",
+			"request_uri_parameter_supported":       "false",
+		} {
+			if got := fmt.Sprint(m[name]); got != want {
+				t.Errorf("GET %s %s = %s, want %s", path, name, got, want)
 			}
 		}
-		for _, name := range []string{"jwks_uri", "userinfo_endpoint", "revocation_feed_endpoint"} {
+		for name, method := range map[string]string{
+			"jwks_uri": "GET", "revocation_feed_endpoint": "GET", "authorization_endpoint": "GET", "token_endpoint": "POST",
+			"userinfo_endpoint": "GET", "revocation_endpoint": "POST", "introspection_endpoint": "POST", "end_session_endpoint": "GET",
+		} {
 			u, _ := m[name].(string)
 			local := u[len("http://test"):]
-			if r := f.do(bearer("GET", local, tok, "")); r.code != 200 {
-				t.Errorf("GET %s (%s from %s) = %d, want 200", local, name, path, r.code)
+			r := f.do(bearer(method, local, tok, ""))
+			if r.code == 404 || r.code == 405 || r.code >= 500 {
+				t.Errorf("%s %s (%s from %s) = %d, want a route that answers", method, local, name, path, r.code)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ import (
 // get 401 as before; the shipped nginx config sends a 401 back here with
 // ?redirect=1 through error_page.
 func forwardAuth(svc *auth.Service, ck cookies, rt returnTargets, issuer string, ips *clientip.Resolver) func(http.Handler) http.Handler {
-	authed := requireAuth(svc, ck, ips)
+	authed := requireToken(svc, ck, ips, true)
 	return func(next http.Handler) http.Handler {
 		withAuth := authed(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

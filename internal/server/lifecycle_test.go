@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,8 +148,10 @@ func TestJWKSAndDiscovery(t *testing.T) {
 		t.Fatalf("GET jwks = %d, Cache-Control %q", r.code, r.header.Get("Cache-Control"))
 	}
 	keys, err := token.ParseJWKS(r.body)
-	if err != nil || len(keys) != 1 || keys[0].ID != f.kr.Signer().ID {
-		t.Fatalf("JWKS keys = %v, %v; want the signing key", keys, err)
+	// The signing key, and the RS256 key OpenID Connect id_tokens need.
+	if err != nil || len(keys) != 2 || !slices.ContainsFunc(keys, func(k *token.Key) bool { return k.ID == f.kr.Signer().ID }) ||
+		!slices.ContainsFunc(keys, func(k *token.Key) bool { return k.Alg == token.RS256 }) {
+		t.Fatalf("JWKS keys = %v, %v; want the signing key and an RS256 key", keys, err)
 	}
 	if strings.Contains(string(r.body), `"d"`) {
 		t.Fatal("JWKS contains a private member")

@@ -94,6 +94,13 @@ func bearerToken(r *http.Request) (tok string, present bool) {
 // the context. A next that is a claimsHandler gets the claims directly
 // instead.
 func requireAuth(svc *auth.Service, ck cookies, ips *clientip.Resolver) func(http.Handler) http.Handler {
+	return requireToken(svc, ck, ips, false)
+}
+
+// requireToken is requireAuth; clients says whether tokens issued to
+// OpenID Connect clients are accepted too (forward auth: the services
+// behind a proxy are what they are for).
+func requireToken(svc *auth.Service, ck cookies, ips *clientip.Resolver, clients bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		direct, _ := next.(claimsHandler)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +113,11 @@ func requireAuth(svc *auth.Service, ck cookies, ips *clientip.Resolver) func(htt
 				return
 			}
 			claims, err := svc.Verify(raw)
-			if err != nil {
+			// A token issued to an OpenID Connect client is for the
+			// services the client calls (verify, /auth/verify), not for
+			// jwtgate's own account and admin API: an app the user signed
+			// in to must not change their password or end their sessions.
+			if err != nil || (claims.ClientID != "" && !clients) {
 				unauthorized(w, "invalid_token")
 				return
 			}

@@ -141,7 +141,7 @@ func fullDeps(f *fixture) Deps {
 		panic(err)
 	}
 	return Deps{Logger: slog.New(slog.DiscardHandler), Auth: f.svc, Keys: f.kr, Ready: f.store.Ping,
-		Metrics: metrics.New(nil, nil), Accounts: acc, Clients: oidc.NewClients(f.store, nil, f.svc.Record), Passkeys: pk}
+		Metrics: metrics.New(nil, nil), Accounts: acc, Clients: oidc.NewClients(f.store, nil, f.svc.Record), Passkeys: pk, OIDC: f.op}
 }
 
 // registeredRoutes returns the documented form of every route addRoutes

@@ -83,9 +83,28 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
 	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth()))
 
+	// The OpenID Provider (public protocol endpoints; the consent API
+	// and connected apps need the browser's session).
+	op := d.OIDC
+	mux.Handle("GET /oauth2/authorize", public(handleAuthorize(op)))
+	mux.Handle("POST /oauth2/authorize", public(handleAuthorize(op)))
+	mux.Handle("GET /oauth2/authorize/continue", public(handleAuthorizeContinue(log, op, svc, ck)))
+	mux.Handle("GET /oauth2/consent", pg.handler("consent"))
+	mux.Handle("GET /oauth2/consent/request", authed(handleConsentRequest(log, op)))
+	mux.Handle("POST /oauth2/consent", authed(handleConsent(log, op)))
+	mux.Handle("POST /oauth2/token", public(handleOIDC(op)))
+	mux.Handle("GET /oauth2/userinfo", public(handleUserinfo(op)))
+	mux.Handle("POST /oauth2/userinfo", public(handleUserinfo(op)))
+	mux.Handle("POST /oauth2/revoke", public(handleOIDC(op)))
+	mux.Handle("POST /oauth2/introspect", public(handleOIDC(op)))
+	mux.Handle("GET /oauth2/end_session", public(handleEndSession(log, op, svc, ck)))
+	mux.Handle("POST /oauth2/end_session", public(handleEndSession(log, op, svc, ck)))
+	mux.Handle("GET /user/apps", authed(handleListApps(log, op)))
+	mux.Handle("DELETE /user/apps/{client_id}", authed(handleDisconnectApp(log, op)))
+
 	// Keys and revocations, for verifiers (public).
 	mux.Handle("GET /.well-known/jwks.json", handleJWKS(log, d.Keys))
-	discovery := handleDiscovery(o.Issuer, d.Keys)
+	discovery := handleDiscovery(o.Issuer, d.Keys, op)
 	mux.Handle("GET /.well-known/openid-configuration", discovery)
 	mux.Handle("GET /.well-known/oauth-authorization-server", discovery)
 	mux.Handle("GET /revocations", handleRevocationFeed(log, svc))

@@ -66,6 +66,9 @@ type Deps struct {
 	// Warnings are conditions the operator should fix that do not make
 	// the server unready; /readyz lists them.
 	Warnings []Warning
+	// OIDC is the OpenID Provider; nil (the shared-secret mode) answers
+	// its routes 404.
+	OIDC *oidc.Provider
 }
 
 // Warning is one such condition: a stable code and a sentence saying what
@@ -91,6 +94,13 @@ func NewServer(d Deps, o Options) http.Handler {
 	addRoutes(mux, d, ck, o)
 
 	cop := http.NewCrossOriginProtection()
+	// The OAuth endpoints clients call are not authenticated by cookie
+	// (client credentials, codes and tokens in the body or header), so a
+	// cross-origin request to them forges nothing; single-page apps make
+	// exactly such requests.
+	for _, p := range []string{"POST " + oidc.TokenPath, "POST " + oidc.RevokePath, "POST " + oidc.IntrospectPath, "POST " + oidc.UserinfoPath} {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "cross_origin", "cross-origin request refused")
 	}))

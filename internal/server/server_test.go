@@ -32,6 +32,7 @@ type fixture struct {
 	store  *sqlite.DB
 	dbPath string
 	kr     *auth.Keyring
+	op     *oidc.Provider
 }
 
 // newFixture builds the real handler on a fresh SQLite file, with users
@@ -45,7 +46,7 @@ func newFixture(t testing.TB, o Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	kr, err := auth.NewKeyring(ctx, store, auth.KeyringOptions{Alg: token.EdDSA, PublishDelay: 10 * time.Minute, TokenLifetime: time.Hour})
+	kr, err := auth.NewKeyring(ctx, store, auth.KeyringOptions{Alg: token.EdDSA, ExtraAlgs: auth.IDTokenExtraAlgs(token.EdDSA), PublishDelay: 10 * time.Minute, TokenLifetime: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +69,9 @@ func newFixture(t testing.TB, o Options) *fixture {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	o.Issuer = "http://test"
+	op := oidc.New(store, svc, kr, oidc.Options{Issuer: "http://test"})
 	return &fixture{h: NewServer(Deps{Logger: logger, Auth: svc, Keys: kr, Ready: store.Ping,
-		Clients: oidc.NewClients(store, nil, svc.Record)}, o), svc: svc, store: store, dbPath: dbPath, kr: kr}
+		Clients: oidc.NewClients(store, nil, svc.Record), OIDC: op}, o), svc: svc, store: store, dbPath: dbPath, kr: kr, op: op}
 }
 
 type result struct {

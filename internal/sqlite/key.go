@@ -132,3 +132,23 @@ func (db *DB) EnsureSecret(ctx context.Context, name string, value []byte, at ti
 	}
 	return got, nil
 }
+
+// AddKey inserts k unless a current (not retired) key of its algorithm
+// exists.
+func (db *DB) AddKey(ctx context.Context, k *jwtgate.Key) (bool, error) {
+	res, err := db.w.ExecContext(ctx, `
+		INSERT INTO signing_keys (kid, alg, private_key, public_key, created_at, activates_at, retires_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ? AND retires_at IS NULL)`,
+		k.ID, k.Alg, k.Private, k.Public, sqlrow.Millis(k.CreatedAt), sqlrow.Millis(k.ActivatesAt), sqlrow.NullMillis(k.RetiresAt), k.Alg)
+	if isUniqueViolation(err) {
+		return false, fmt.Errorf("sqlite: add %s key %s: %w", k.Alg, k.ID, jwtgate.ErrConflict)
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: add %s key: %w", k.Alg, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: add %s key: %w", k.Alg, err)
+	}
+	return n == 1, nil
+}

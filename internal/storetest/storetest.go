@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "EnsureKeyConcurrent", run: testEnsureKeyConcurrent},
 		{name: "Keys", run: testKeys},
 		{name: "RotateKey", run: testRotateKey},
+		{name: "AddKey", run: testAddKey},
 		{name: "EnsureSecret", run: testEnsureSecret},
 
 		{name: "Audit", run: testAudit},
@@ -98,6 +99,9 @@ func Run(t *testing.T, open func(t *testing.T) jwtgate.Store) {
 		{name: "WebAuthnCredentials", run: testWebAuthnCredentials},
 
 		{name: "Clients", run: testClients},
+		{name: "AuthRequests", run: testAuthRequests},
+		{name: "Consents", run: testConsents},
+		{name: "ClientGrants", run: testClientGrants},
 
 		{name: "Times", run: testTimes},
 	}

@@ -34,7 +34,7 @@ func TestRender(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	if want := []string{"admin", "forgot", "home", "login", "reset", "signup", "verify"}; !slices.Equal(names, want) {
+	if want := []string{"admin", "consent", "forgot", "home", "login", "reset", "signup", "verify"}; !slices.Equal(names, want) {
 		t.Fatalf("Render pages = %v, want %v", names, want)
 	}
 	block := regexp.MustCompile(`(?s)<script type="application/json" id="page-config">(.*?)</script>`)
