@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -36,7 +37,9 @@ func TestScheduledRotationTwoInstances(t *testing.T) {
 		}
 		kids := map[string]bool{}
 		for _, k := range keys {
-			kids[k.ID] = true
+			if k.Alg == token.EdDSA { // the signing keys, not the RS256 id_token key
+				kids[k.ID] = true
+			}
 		}
 		return kids, r
 	}
@@ -96,13 +99,21 @@ func TestScheduledRotationTwoInstances(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("keys list = %d: %s", code, stderr)
 	}
-	var keys []struct {
+	var all []struct {
 		ID    string `json:"kid"`
+		Alg   string `json:"alg"`
 		State string `json:"state"`
 	}
-	if err := json.Unmarshal([]byte(out), &keys); err != nil {
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
 		t.Fatalf("keys list --json: %v\n%s", err, out)
 	}
+	keys := slices.DeleteFunc(all, func(k struct {
+		ID    string `json:"kid"`
+		Alg   string `json:"alg"`
+		State string `json:"state"`
+	}) bool {
+		return k.Alg != token.EdDSA
+	})
 	if len(keys) != 2 {
 		t.Errorf("keys list after one scheduled rotation by two instances = %+v, want 2 keys", keys)
 	}
