@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -383,7 +384,21 @@ func (kr *Keyring) Sync(ctx context.Context) error {
 		next.keys = append(next.keys, rk)
 		next.byKID[r.ID] = rk
 	}
-	slices.SortStableFunc(next.keys, func(a, b *ringKey) int { return b.activates.Compare(a.activates) })
+	// Newest activation first; a signing key before the extra key that
+	// activates with it (a rotation makes both at once), then by kid, so
+	// listings are stable.
+	slices.SortStableFunc(next.keys, func(a, b *ringKey) int {
+		if c := b.activates.Compare(a.activates); c != 0 {
+			return c
+		}
+		if am, bm := a.key.Alg == kr.o.Alg, b.key.Alg == kr.o.Alg; am != bm {
+			if am {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.key.ID, b.key.ID)
+	})
 	kr.state.Store(next)
 	return nil
 }
@@ -475,6 +490,8 @@ func (kr *Keyring) List() []KeyInfo {
 			ki.State = "pending"
 		case signer != nil && signer.ID == rk.key.ID:
 			ki.State = "active"
+		case slices.Contains(kr.o.ExtraAlgs, rk.key.Alg) && rk.key.Alg != kr.o.Alg && kr.IDTokenSigner(rk.key.Alg) == rk.key:
+			ki.State = "active" // signs id_tokens
 		case kr.expired(rk, now):
 			ki.State = "expired"
 		default:
