@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/passkey"
 	"github.com/jwtgate/jwtgate/internal/passkey/passkeytest"
 )
@@ -490,3 +491,79 @@ func TestPasskeySignIn(t *testing.T) {
 }
 
 func answer2(ceremony string, credential []byte) string { return answer(ceremony, credential, "") }
+
+// TestPasskeyEnrolmentWhenConfined: with --require-mfa-for admin, an
+// admin's password-only session may reach nothing but enrolment, and
+// adding a passkey is enrolment; renaming is not. Once the passkey is the
+// second factor of a new login, the session is whole.
+func TestPasskeyEnrolmentWhenConfined(t *testing.T) {
+	f := newFixture(t, Options{})
+	svc, err := auth.New(t.Context(), f.store, f.kr, auth.Options{Issuer: "http://test", Hash: fastHash, RequireMFAFor: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := passkey.New(f.store, passkey.Options{PublicURL: pkOrigin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewServer(Deps{Logger: slog.New(slog.DiscardHandler), Auth: svc, Keys: f.kr, Ready: f.store.Ping, Passkeys: pk}, Options{Issuer: pkOrigin})
+	p := &pkFixture{fixture: f, h: h}
+	r := p.call("POST", "/login", "", `{"name":"admin","password":"admin-pass"}`)
+	if r.code != http.StatusOK {
+		t.Fatalf("POST /login admin = %d %s", r.code, r.body)
+	}
+	confined := r.json(t)["token"].(string)
+	if r := p.call("GET", "/user/sessions", confined, ""); r.code != http.StatusForbidden || r.json(t)["error"] != "mfa_enrolment_required" {
+		t.Fatalf("GET /user/sessions, confined = %d %s, want 403 mfa_enrolment_required (the policy is not on?)", r.code, r.body)
+	}
+	a := passkeytest.New(t)
+	k := p.register(t, confined, a, "Laptop")
+	if got := p.list(t, confined); !strings.Contains(got, ":Laptop:") {
+		t.Errorf("GET /user/passkeys, confined = %q, want the new passkey", got)
+	}
+	if r := p.call("PATCH", "/user/passkeys/"+k["id"].(string), confined, `{"name":"x"}`); r.code != http.StatusForbidden || r.json(t)["error"] != "mfa_enrolment_required" {
+		t.Errorf("PATCH /user/passkeys/{id}, confined = %d %s, want 403 mfa_enrolment_required", r.code, r.body)
+	}
+	whole := p.mfaLogin(t, "admin", "admin-pass", a)
+	if r := p.call("PATCH", "/user/passkeys/"+k["id"].(string), whole, `{"name":"Work laptop"}`); r.code != http.StatusNoContent {
+		t.Errorf("PATCH /user/passkeys/{id} after a login with the passkey = %d %s, want 204", r.code, r.body)
+	}
+	if r := p.call("GET", "/user/sessions", whole, ""); r.code != http.StatusOK {
+		t.Errorf("GET /user/sessions after a login with the passkey = %d %s, want 200", r.code, r.body)
+	}
+}
+
+// TestPasskeyDeleteStepUp: deleting a passkey with a password-only
+// session needs a code (403 step_up_required without one); a fresh login
+// with a second factor needs none.
+func TestPasskeyDeleteStepUp(t *testing.T) {
+	p := newPasskeyFixture(t)
+	alice := p.login(t, "alice", "alice-pass")
+	a := passkeytest.New(t)
+	k := p.register(t, alice, a, "Phone")
+	path := "/user/passkeys/" + k["id"].(string)
+	for _, tt := range []struct {
+		body string
+		want int
+		code string
+	}{
+		{"", http.StatusForbidden, "step_up_required"},
+		{`{"code":"000000"}`, http.StatusConflict, "no_factor"}, // alice has no TOTP: a code cannot step up
+		{`{"code":`, http.StatusBadRequest, "invalid_request"},
+	} {
+		r := p.call("DELETE", path, alice, tt.body)
+		if r.code != tt.want || r.json(t)["error"] != tt.code {
+			t.Errorf("DELETE %s %q with a password-only session = %d %s, want %d %s", path, tt.body, r.code, r.body, tt.want, tt.code)
+		}
+	}
+	if got := p.list(t, alice); !strings.Contains(got, ":Phone:") {
+		t.Fatalf("after refused deletes: %q, want the passkey kept", got)
+	}
+	fresh := p.mfaLogin(t, "alice", "alice-pass", a)
+	if r := p.call("DELETE", path, fresh, ""); r.code != http.StatusNoContent {
+		t.Fatalf("DELETE after a fresh login with the passkey = %d %s, want 204", r.code, r.body)
+	}
+	if r := p.call("POST", "/login", "", `{"name":"alice","password":"alice-pass"}`); r.code != http.StatusOK {
+		t.Errorf("POST /login without a second factor left = %d %s, want 200", r.code, r.body)
+	}
+}

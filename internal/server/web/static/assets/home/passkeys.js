@@ -69,6 +69,12 @@ export function createPasskeysPanel(session, onChange = () => {}) {
       codeInput.focus();
       return;
     }
+    if (code === "no_factor" && !codeField.hidden) {
+      // No authenticator app, so no code: only a fresh sign-in steps up.
+      steppedUp();
+      notice(errorBox, "alert", "You have no authenticator app for a code: log out and sign in again with your passkey, then try again within 5 minutes.");
+      return;
+    }
     notice(errorBox, "alert", sentence(message) || busyText(res));
   }
 
