@@ -53,6 +53,8 @@ func commands() []*command {
 		{name: "user enable", usage: "NAME", args: "NAME", nargs: 1, summary: "enable a disabled user", flags: userStateFlags("enable")},
 		{name: "user delete", usage: "NAME", args: "NAME", nargs: 1,
 			summary: "delete a user and their sessions", flags: userStateFlags("delete")},
+		{name: "user reset-mfa", usage: "NAME", args: "NAME", nargs: 1,
+			summary: "remove a user's second factors (TOTP, recovery codes, passkeys) and end their sessions", flags: userStateFlags("reset-mfa")},
 		{name: "client", help: clientHelp},
 		{name: "client add", usage: "NAME --redirect-uri URI... [--post-logout-redirect-uri URI]... [--public] [--trusted] [--scope SCOPE]... [--id-token-alg ALG] [--json]",
 			args: "NAME", nargs: 1, summary: "register an OpenID Connect client (prints its secret once)", flags: clientAddFlags},

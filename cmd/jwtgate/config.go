@@ -38,7 +38,7 @@ var envOnlyHelp = map[string]string{
 var allFlagNames = []string{
 	"addr", "db", "issuer", "audience", "access-ttl", "refresh-ttl", "session-idle-ttl", "signing-alg",
 	"key-publish-delay", "key-rotation-interval",
-	"login-max-failures", "login-window", "login-ban-time", "max-sessions-per-user", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "cookie-domain", "redis",
+	"login-max-failures", "login-window", "login-ban-time", "max-sessions-per-user", "trusted-proxies", "metrics-addr", "forward-auth-hosts", "cookie-domain", "redis", "require-mfa-for",
 	"signup", "require-email-verification", "smtp-url", "smtp-from", "ttl", "link", "no-email", "email", "email-verified",
 	"demo", "tls-cert", "tls-key", "log-level", "log-format", "access-log", "json", "role", "password-stdin",
 	"user", "type", "limit", "duration", "target",

@@ -43,6 +43,7 @@ type serveConfig struct {
 	trustedProxies             string
 	metricsAddr                string
 	forwardAuthHosts           string
+	requireMFAFor              string
 	cookieDomain               string
 	redisURL                   string
 	pair, ip, account, device  throttle.Policy
@@ -76,6 +77,7 @@ func serveFlags(cfg *serveConfig) (*flag.FlagSet, *string) {
 	fs.DurationVar(&cfg.pair.BanTime, "login-ban-time", throttle.DefaultPairPolicy.BanTime, "first wait after too many failures; doubles while failures go on, up to 1h")
 	fs.IntVar(&cfg.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions per user; a login beyond this ends the user's least recently used sessions (0: no cap)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed (default: none)")
+	fs.StringVar(&cfg.requireMFAFor, "require-mfa-for", "", "comma-separated roles whose users must sign in with a second factor (TOTP or a passkey); until they enrol one, their sessions reach only enrolment")
 	fs.StringVar(&cfg.forwardAuthHosts, "forward-auth-hosts", "", "comma-separated hosts (host[:port]) besides the issuer's that the login page may return a browser to after a forward-auth redirect (/auth/verify?redirect=1)")
 	fs.StringVar(&cfg.cookieDomain, "cookie-domain", "", "share the session cookie with every host under this domain (e.g. example.com, a parent of the issuer's host) for forward auth across hosts; the login page may return to them")
 	fs.StringVar(&cfg.redisURL, "redis", "", "redis://HOST:PORT/DB: keep the failed-login counters in Redis (shared by all instances using it) instead of PostgreSQL or memory")
@@ -153,6 +155,9 @@ func (cfg *serveConfig) validate() (err error) {
 	}
 	if _, err := clientip.ParseTrusted(cfg.trustedProxies); err != nil {
 		return configErr("invalid --trusted-proxies: %v", err)
+	}
+	if err := jwtgate.ValidateRoles(splitList(cfg.requireMFAFor)); err != nil {
+		return configErr("invalid --require-mfa-for: %v", err)
 	}
 	for _, h := range splitList(cfg.forwardAuthHosts) {
 		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Path != "" {
@@ -307,6 +312,8 @@ func runServe(c cmdIO, args []string) error {
 		Sealer: sealer, Logger: logger,
 		PairLimiter: lims.pair, IPLimiter: lims.ip, AccountLimiter: lims.account, DeviceLimiter: lims.device,
 		MaxSessionsPerUser: maxSessions,
+		MFAAccountLimiter:  lims.mfaAccount, MFAIPLimiter: lims.mfaIP,
+		RequireMFAFor: splitList(cfg.requireMFAFor),
 	})
 	if err != nil {
 		return err
@@ -423,7 +430,7 @@ func startMaintenance(ctx context.Context, svc *auth.Service, kr *auth.Keyring, 
 }
 
 // loginLimiters are the failed-login counters (see internal/auth/throttle.go).
-type loginLimiters struct{ pair, ip, account, device throttle.Limiter }
+type loginLimiters struct{ pair, ip, account, device, mfaAccount, mfaIP throttle.Limiter }
 
 // limiters picks where failed-login counters live: in Redis when --redis
 // is set (its Fail is several times cheaper than a durable database
@@ -455,6 +462,10 @@ func limiters(store store, rdb *redis.Client, cfg *serveConfig) (loginLimiters, 
 		{"ip", cfg.ip, &l.ip},
 		{"account", cfg.account, &l.account},
 		{"device", cfg.device, &l.device},
+		// Wrong second-factor codes: per account as tight as passwords
+		// from one address, per address as passwords are.
+		{"mfa_account", cfg.pair, &l.mfaAccount},
+		{"mfa_ip", cfg.ip, &l.mfaIP},
 	} {
 		lim, err := mk(x.name, x.p)
 		if err != nil {

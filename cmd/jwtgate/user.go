@@ -143,7 +143,7 @@ func userPasswdFlags(fs *flag.FlagSet) func(cmdIO, []string) error {
 	}
 }
 
-// userStateFlags defines `jwtgate user disable|enable|delete NAME`.
+// userStateFlags defines `jwtgate user disable|enable|delete|reset-mfa NAME`.
 func userStateFlags(verb string) func(fs *flag.FlagSet) func(cmdIO, []string) error {
 	return func(fs *flag.FlagSet) func(cmdIO, []string) error {
 		dbURL := dbFlag(fs)
@@ -159,6 +159,18 @@ func userStateFlags(verb string) func(fs *flag.FlagSet) func(cmdIO, []string) er
 				err = svc.SetDisabled(c.ctx, args[0], verb == "disable")
 			case "delete":
 				err = svc.DeleteUser(c.ctx, args[0])
+			case "reset-mfa":
+				// Removes TOTP, recovery codes and passkeys, and ends the
+				// user's sessions: the next login is with the password alone.
+				var had bool
+				if had, err = svc.ResetFactors(c.ctx, args[0]); err == nil {
+					if had {
+						fmt.Fprintf(c.stdout, "user %q: second factors removed, sessions ended\n", args[0])
+					} else {
+						fmt.Fprintf(c.stdout, "user %q had no second factor; sessions ended\n", args[0])
+					}
+					return nil
+				}
 			}
 			if err != nil {
 				return userErr(args[0], err)

@@ -85,10 +85,11 @@ type Options struct {
 	// unverified email address, in internal/accounts). It is asked only
 	// after the password, so its answer reveals nothing to a guesser.
 	AllowLogin func(ctx context.Context, u *jwtgate.User) error
-	// MFA checks second factors at login; nil means one over the store
-	// with Sealer and in-memory throttles (one instance only: servers
-	// sharing a store pass one with shared limiters).
-	MFA *mfa.Service
+	// MFAAccountLimiter and MFAIPLimiter throttle wrong second-factor
+	// codes per account and per client address; nil means in-memory ones
+	// (one instance: servers sharing a store pass shared ones). TOTP
+	// secrets are sealed with Sealer.
+	MFAAccountLimiter, MFAIPLimiter throttle.Limiter
 	// RequireMFAFor are roles whose users must log in with a second
 	// factor: their tokens without amr "mfa" reach only enrolment
 	// (RequiresMFA).
@@ -169,10 +170,9 @@ func New(ctx context.Context, store jwtgate.Store, keys Keys, o Options) (*Servi
 	if err := password.Validate(o.Hash); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: password.Dummy(o.Hash), cache: newTokenCache(tokenCacheSize), mfa: o.MFA}
-	if s.mfa == nil {
-		s.mfa = mfa.New(store, mfa.Options{Issuer: IssuerLabel(o.Issuer), Sealer: o.Sealer, Now: o.Now, Audit: s.audit})
-	}
+	s := &Service{store: store, keys: keys, revs: o.Revocations, o: o, dummy: password.Dummy(o.Hash), cache: newTokenCache(tokenCacheSize)}
+	s.mfa = mfa.New(store, mfa.Options{Issuer: IssuerLabel(o.Issuer), Sealer: o.Sealer, Now: o.Now, Audit: s.audit,
+		AccountLimiter: o.MFAAccountLimiter, IPLimiter: o.MFAIPLimiter})
 	if keys == nil {
 		return s, nil
 	}

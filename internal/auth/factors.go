@@ -29,6 +29,12 @@ func (s *Service) User(ctx context.Context, c *token.Claims) (*jwtgate.User, err
 // Errors wrap ErrStepUp, jwtgate.ErrConflict (TOTP already on) and
 // StepUp's.
 func (s *Service) StartTOTP(ctx context.Context, c *token.Claims, code string) (*mfa.Enrolment, error) {
+	// Refused before the step-up, so a code sent along is not spent on it.
+	if f, err := s.mfa.Factors(ctx, c.UserID); err != nil {
+		return nil, err
+	} else if f.TOTP {
+		return nil, fmt.Errorf("auth: start totp: %w", jwtgate.ErrConflict)
+	}
 	if err := s.StepUp(ctx, c, code); err != nil {
 		return nil, err
 	}

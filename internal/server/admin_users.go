@@ -15,14 +15,23 @@ import (
 )
 
 type adminUserJSON struct {
-	ID            int64     `json:"id"`
-	Name          string    `json:"name"`
-	Roles         []string  `json:"roles"`
-	Disabled      bool      `json:"disabled"`
-	Email         *string   `json:"email"` // null when the user has none
-	EmailVerified bool      `json:"email_verified"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            int64    `json:"id"`
+	Name          string   `json:"name"`
+	Roles         []string `json:"roles"`
+	Disabled      bool     `json:"disabled"`
+	Email         *string  `json:"email"` // null when the user has none
+	EmailVerified bool     `json:"email_verified"`
+	// Factors are the user's second factors (zero when none).
+	Factors   adminFactorsJSON `json:"factors"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// adminFactorsJSON is a user's second factors, as admins see them.
+type adminFactorsJSON struct {
+	TOTP          bool `json:"totp"`
+	RecoveryCodes int  `json:"recovery_codes"`
+	Passkeys      int  `json:"passkeys"`
 }
 
 func toAdminUser(u *jwtgate.User) adminUserJSON {
@@ -72,11 +81,18 @@ func handleListUsers(logger *slog.Logger, svc *auth.Service, acc *accounts.Servi
 			return
 		}
 		var emails map[int64]jwtgate.UserEmail
-		if acc != nil && len(page.Users) > 0 {
-			ids := make([]int64, len(page.Users))
-			for i := range page.Users {
-				ids[i] = page.Users[i].ID
+		ids := make([]int64, len(page.Users))
+		for i := range page.Users {
+			ids[i] = page.Users[i].ID
+		}
+		var factors map[int64]jwtgate.Factors
+		if len(ids) > 0 {
+			if factors, err = svc.UserFactors(r.Context(), ids); err != nil {
+				writeServiceError(w, logger, err)
+				return
 			}
+		}
+		if acc != nil && len(page.Users) > 0 {
 			if emails, err = acc.Emails(r.Context(), ids); err != nil {
 				writeServiceError(w, logger, err)
 				return
@@ -87,6 +103,9 @@ func handleListUsers(logger *slog.Logger, svc *auth.Service, acc *accounts.Servi
 			u := toAdminUser(&page.Users[i])
 			if e, ok := emails[u.ID]; ok {
 				u.Email, u.EmailVerified = &e.Address, e.Verified()
+			}
+			if f, ok := factors[u.ID]; ok {
+				u.Factors = adminFactorsJSON{TOTP: f.TOTP, RecoveryCodes: f.RecoveryCodes, Passkeys: f.Passkeys}
 			}
 			out.Users = append(out.Users, u)
 		}
@@ -316,5 +335,21 @@ func handleSetUserEmail(logger *slog.Logger, acc *accounts.Service) http.Handler
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"email": e.Address, "email_verified": e.Verified()})
+	})
+}
+
+// handleResetFactors is DELETE /admin/users/{name}/factors: removes the
+// user's TOTP, recovery codes and passkeys (a lost phone), audited, and
+// ends the user's sessions.
+func handleResetFactors(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		had, err := svc.ResetFactors(ctx, r.PathValue("name"))
+		if err != nil {
+			writeServiceError(w, logger, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"had_factors": had})
 	})
 }

@@ -82,16 +82,30 @@ func (s *statusOnly) Write(b []byte) (int, error) {
 //
 // Names cannot hold control characters (jwtgate.ValidateName), so they are
 // safe in a header value.
-func handleForwardAuth() http.Handler { return forwardAuthHandler{} }
+//
+// X-Auth-Amr lists the login's methods (RFC 8176, comma-separated like
+// the roles: "pwd,otp,mfa"; "none" for a token without amr). With ?mfa=1 in the URL the proxy calls, a
+// token whose login used no second factor is refused: 401 with the RFC
+// 9470 challenge error="insufficient_user_authentication" (a browser with
+// ?redirect=1 goes to the login page, to sign in with the factor). A
+// session --require-mfa-for confines to enrolment is refused so on every
+// route.
+func handleForwardAuth(svc *auth.Service) http.Handler { return forwardAuthHandler{svc: svc} }
 
 // forwardAuthHandler is a claimsHandler: requireAuth hands it the claims.
-type forwardAuthHandler struct{}
+type forwardAuthHandler struct{ svc *auth.Service }
 
 func (h forwardAuthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.serveClaims(w, r, ClaimsFrom(r.Context()))
 }
 
-func (forwardAuthHandler) serveClaims(w http.ResponseWriter, _ *http.Request, c *token.Claims) {
+func (fa forwardAuthHandler) serveClaims(w http.ResponseWriter, r *http.Request, c *token.Claims) {
+	if (queryFlag(r.URL.RawQuery, "mfa") && !c.HasAMR(auth.AMRMFA)) || fa.svc.RequiresMFA(c) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="jwtgate", error="insufficient_user_authentication", error_description="a second factor is required"`)
+		w.Header()["Cache-Control"] = noStore
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
 	h := w.Header()
 	// Direct assignment with canonical keys: this is the hottest route
 	// behind a proxy.
@@ -99,17 +113,42 @@ func (forwardAuthHandler) serveClaims(w http.ResponseWriter, _ *http.Request, c 
 		user:  [1]string{c.Name},
 		id:    [1]string{strconv.FormatInt(c.UserID, 10)},
 		roles: [1]string{strings.Join(c.Roles, ",")},
+		amr:   [1]string{amrHeader(c.AMR)},
 	}
 	h["X-Auth-User"] = v.user[:]
 	h["X-Auth-User-Id"] = v.id[:]
 	h["X-Auth-Roles"] = v.roles[:]
+	h["X-Auth-Amr"] = v.amr[:]
 	h["Cache-Control"] = noStore
 	// Proxies ignore the body; it repeats the identity for people with curl.
 	writeIdentity(w, c.Name, c.UserID, c.Roles, 0, false)
 }
 
-// forwardedIdentity backs the three identity headers' value slices with
-// one allocation.
-type forwardedIdentity struct{ user, id, roles [1]string }
+// forwardedIdentity backs the identity headers' value slices with one
+// allocation.
+type forwardedIdentity struct{ user, id, roles, amr [1]string }
+
+// amrHeader is the X-Auth-Amr value: never empty ("none" for a token
+// without amr, minted by the tutorial app), so a proxy that copies only
+// headers present in our answer still replaces one a client sent.
+func amrHeader(amr []string) string {
+	if len(amr) == 0 {
+		return "none"
+	}
+	return strings.Join(amr, ",")
+}
+
+// queryFlag reports whether the raw query has name=1, without parsing it
+// into a map (this runs on every forward-auth request).
+func queryFlag(raw, name string) bool {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if k, v, ok := strings.Cut(part, "="); ok && k == name && v == "1" {
+			return true
+		}
+	}
+	return false
+}
 
 var noStore = []string{"no-store"}

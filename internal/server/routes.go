@@ -81,7 +81,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("POST /login/mfa/passkey", public(pk(handleFinishMFAPasskey(log, pks, svc, ck))))
 
 	// Forward auth for reverse proxies: any method, as nginx keeps it.
-	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth()))
+	mux.Handle("/auth/verify", forwardAuth(svc, ck, rt, o.Issuer, ips)(handleForwardAuth(svc)))
 
 	// The OpenID Provider (public protocol endpoints; the consent API
 	// and connected apps need the browser's session).
@@ -122,6 +122,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	mux.Handle("GET /admin/users/{name}/sessions", admin(handleUserSessions(log, svc)))
 	mux.Handle("DELETE /admin/users/{name}", admin(handleDeleteUser(log, svc)))
 	mux.Handle("DELETE /admin/users/{name}/sessions", admin(handleRevokeUserSessions(log, svc)))
+	mux.Handle("DELETE /admin/users/{name}/factors", admin(handleResetFactors(log, svc)))
 	mux.Handle("PUT /admin/users/{name}/email", admin(acc(handleSetUserEmail)))
 	mux.Handle("GET /admin/invitations", admin(acc(handleListInvitations)))
 	mux.Handle("POST /admin/invitations", admin(acc(handleInvite)))

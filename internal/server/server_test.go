@@ -426,17 +426,22 @@ func TestBearerToken(t *testing.T) {
 // TestHotAnswersFitHeaderMap: the answers of the hottest routes keep to
 // eight header fields, what net/http's per-response header map holds
 // without growing (the 9th costs an allocation and a rehash on every
-// request: measured as a tenth of /auth/verify's throughput).
+// request: measured as a tenth of /auth/verify's throughput). The one
+// exception is /auth/verify's X-Auth-Amr, which SPEC section 2 requires
+// (issue 14): nine there, and no more.
 func TestHotAnswersFitHeaderMap(t *testing.T) {
 	f := newFixture(t, Options{})
 	tok := f.login(t, "admin", "admin-pass")
-	for _, path := range []string{"/user", "/auth/verify"} {
-		req := httptest.NewRequest("GET", path, nil)
+	for _, tt := range []struct {
+		path string
+		max  int
+	}{{"/user", 8}, {"/auth/verify", 9}} {
+		req := httptest.NewRequest("GET", tt.path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rec := httptest.NewRecorder()
 		f.h.ServeHTTP(rec, req)
-		if rec.Code != 200 || len(rec.Header()) > 8 {
-			t.Errorf("GET %s = %d with %d header fields, want 200 with at most 8: %v", path, rec.Code, len(rec.Header()), rec.Header())
+		if rec.Code != 200 || len(rec.Header()) > tt.max {
+			t.Errorf("GET %s = %d with %d header fields, want 200 with at most %d: %v", tt.path, rec.Code, len(rec.Header()), tt.max, rec.Header())
 		}
 	}
 }
