@@ -84,6 +84,7 @@ func TestBrowserTOTP(t *testing.T) {
 			chromedp.Click(chromedp.ID("submit")),
 		)
 		b.waitVisible("#mfa-code")
+		b.shots.takeQuick(b, "login-second-step-code.png")
 		if got := b.evalString(`window.__samePage + " " + document.activeElement.id + " " + document.getElementById("mfa-passkey").hidden`); got != "yes mfa-code true" {
 			t.Errorf("%s: after the password: %q, want the same document, the code field focused, no passkey button", step, got)
 		}

@@ -111,6 +111,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	b.waitText("#passkeys-done", "Added Laptop")
 	b.waitText("#passkeys", "Laptop")
 	b.waitText("#passkeys", "never used")
+	b.shots.takeQuick(b, "home-passkeys.png")
 	creds := b.credentials(auth)
 	if len(creds) != 1 {
 		t.Fatalf("the authenticator holds %d credentials, want 1", len(creds))
@@ -145,6 +146,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	b.do("log out", chromedp.Click(chromedp.ID("logout")))
 	b.waitPath("/login")
 	b.waitVisible("#passkey-login")
+	b.shots.takeQuick(b, "login-passkey.png")
 	b.do("sign in with a passkey", chromedp.Click(chromedp.ID("passkey-login")))
 	b.waitPath("/")
 	b.waitText("#status", "Logged in as admin")
@@ -180,6 +182,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	if got := b.evalString(`document.activeElement && document.activeElement.id`); got != "mfa-passkey" {
 		t.Errorf("focus on the second step = %q, want the passkey button", got)
 	}
+	b.shots.takeQuick(b, "login-second-step-passkey.png")
 	b.do("use the passkey", chromedp.Click(chromedp.ID("mfa-passkey")))
 	b.waitPath("/")
 	b.waitText("#status", "Logged in as admin")
