@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/passkey"
+	"github.com/jwtgate/jwtgate/internal/throttle"
 )
 
 // Passkeys (WebAuthn) over HTTP. Every ceremony has two steps: begin
@@ -237,12 +241,28 @@ func handleDeletePasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.Ser
 	})
 }
 
+// passwordlessPolicy bounds the passwordless sign-ins one client address
+// (see throttle.IPKey) may begin: each stores a challenge before anything
+// is known of the client, so a flood would fill the store. 30 a minute is
+// far more than a person clicks "Sign in with a passkey".
+var passwordlessPolicy = throttle.Policy{MaxFailures: 30, Window: time.Minute, BanTime: time.Minute, MaxBan: 15 * time.Minute}
+
 // handleBeginPasskeyLogin starts a passwordless sign-in with a
-// discoverable credential (public).
+// discoverable credential (public); 429 with Retry-After past
+// passwordlessPolicy (counted per instance).
 func handleBeginPasskeyLogin(logger *slog.Logger, pk *passkey.Service) http.Handler {
+	lim := throttle.NewMemory(passwordlessPolicy, nil)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
+		ip, _ := netip.ParseAddr(auth.ClientFrom(r.Context()).IP)
+		key := throttle.IPKey(ip)
+		if wait, _ := lim.Check(ctx, key); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			writeError(w, http.StatusTooManyRequests, "throttled", "too many passkey sign-ins from this address; retry later")
+			return
+		}
+		_, _ = lim.Fail(ctx, key) // memory: never fails
 		id, opts, err := pk.BeginPasswordless(ctx)
 		if err != nil {
 			writePasskeyError(w, logger, err)

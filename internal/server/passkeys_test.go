@@ -567,3 +567,27 @@ func TestPasskeyDeleteStepUp(t *testing.T) {
 		t.Errorf("POST /login without a second factor left = %d %s, want 200", r.code, r.body)
 	}
 }
+
+// TestPasswordlessBeginThrottled: one address may begin only so many
+// passwordless sign-ins (each stores a challenge); then 429 with
+// Retry-After, and other addresses are not affected.
+func TestPasswordlessBeginThrottled(t *testing.T) {
+	p := newPasskeyFixture(t)
+	from := func(ip string) result {
+		req := bearer("POST", "/login/passkey/begin", "", "")
+		req.RemoteAddr = ip + ":1234"
+		return serve(p.h, req)
+	}
+	for i := range passwordlessPolicy.MaxFailures {
+		if r := from("192.0.2.7"); r.code != http.StatusOK {
+			t.Fatalf("begin %d from one address = %d %s, want 200", i+1, r.code, r.body)
+		}
+	}
+	r := from("192.0.2.7")
+	if r.code != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || r.json(t)["error"] != "throttled" {
+		t.Fatalf("begin %d from one address = %d %s (Retry-After %q), want 429 throttled", passwordlessPolicy.MaxFailures+1, r.code, r.body, r.header.Get("Retry-After"))
+	}
+	if r := from("198.51.100.9"); r.code != http.StatusOK {
+		t.Errorf("begin from another address = %d %s, want 200", r.code, r.body)
+	}
+}
