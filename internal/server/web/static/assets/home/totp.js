@@ -48,7 +48,12 @@ export function createTOTPPanel(session) {
   }
 
   async function problem(res, input) {
-    const { message } = await errorOf(res);
+    const { code, message } = await errorOf(res);
+    if (code === "step_up_required") {
+      // A user whose factor is a passkey: only a fresh sign-in steps up.
+      notice(errorBox, "alert", "To change your second factors, log out and sign in again with your passkey, then try again within 5 minutes.");
+      return;
+    }
     notice(errorBox, "alert", sentence(message) || busyText(res));
     if (input) {
       input.setAttribute("aria-invalid", "true");
