@@ -30,13 +30,30 @@ const logoutLabel = logout.querySelector(".button-label");
 const logoutError = $("logout-error");
 
 let ticker = 0; // re-renders "last active 3 min ago"
+let confined = false; // the session may only enrol a second factor
+
+// confine shows the page of a session that may only enrol a second factor.
+function confine(on) {
+  confined = on;
+  $("mfa-required").hidden = !on;
+  for (const id of ["sessions-card", "email-card", "password-card"]) {
+    const card = $(id);
+    if (card) {
+      card.hidden = on;
+    }
+  }
+}
 
 const gate = createGate({
   // Show the whole logged-in page at once, sessions included, so that
   // nothing moves after it appears.
   async enter() {
     try {
-      await Promise.all([sessions.load(), email.load(), totp.load(), passkeys.load()]);
+      // A session --require-mfa-for confines to enrolment reaches only the
+      // second-factor panels: the others would be refused.
+      const factors = await totp.load();
+      confine(!!(factors && factors.mfa_required));
+      await Promise.all(confined ? [passkeys.load()] : [sessions.load(), email.load(), passkeys.load()]);
     } catch (err) {
       if (err instanceof SessionEnded) {
         return false;
@@ -47,7 +64,7 @@ const gate = createGate({
   shown(user) {
     showUser(user);
     clearInterval(ticker);
-    ticker = setInterval(() => sessions.updateTimes(), 30000);
+    ticker = confined ? 0 : setInterval(() => sessions.updateTimes(), 30000);
   },
   onState(state) {
     const inside = state === "in";
@@ -62,7 +79,9 @@ const gate = createGate({
   onUser: (user) => showUser(user),
   // The tab shows again: the sessions list may have changed meanwhile.
   onResume: () => {
-    sessions.load().catch(() => {});
+    if (!confined) {
+      sessions.load().catch(() => {});
+    }
   },
   stayText: "You are not logged in. Log in to see your account.",
 });

@@ -15,7 +15,7 @@ import { SessionEnded } from "../lib/session.js";
 export function createTOTPPanel(session) {
   const card = $("totp-card");
   if (!card) {
-    return { load: async () => {}, setUser() {}, changed() {} };
+    return { load: async () => null, setUser() {}, changed() {} };
   }
   const statusText = $("totp-status");
   const errorBox = $("totp-error");
@@ -82,13 +82,14 @@ export function createTOTPPanel(session) {
     disableForm.hidden = !on || busyElsewhere;
   }
 
+  // load reads GET /user/factors, shows it, and returns it (null when it
+  // could not be read).
   function load() {
     return (async () => {
       const res = await session.api("/user/factors");
-      if (res.ok) {
-        factors = await readJSON(res);
-      }
+      factors = res.ok ? await readJSON(res) : null;
       show();
+      return factors;
     })();
   }
 
