@@ -217,3 +217,35 @@ func (b *browser) userAMR() string {
 	}
 	return v
 }
+
+// TestBrowserRequireMFA: with --require-mfa-for admin, the admin's
+// password-only session shows only the second-factor panels and says why;
+// a passkey added there, the next sign-in with it reaches everything.
+func TestBrowserRequireMFA(t *testing.T) {
+	srv, base := startLocalhostServer(t, "--require-mfa-for", "admin")
+	b := startBrowser(t, srv.Stderr, base, 60*time.Second)
+	b.addAuthenticator()
+
+	b.login("admin", "1234")
+	b.waitVisible("#mfa-required")
+	b.waitText("#mfa-required", "Your account must use a second factor")
+	if got := b.evalString(`["sessions-card", "password-card", "totp-card", "passkeys-card"].map((id) => id + "=" + !document.getElementById(id).hidden).join(" ")`); got != "sessions-card=false password-card=false totp-card=true passkeys-card=true" {
+		t.Errorf("panels of a confined session: %s, want only the second-factor ones", got)
+	}
+	b.do("add a passkey",
+		chromedp.SendKeys(chromedp.ID("passkey-name"), "Laptop"),
+		chromedp.Click(chromedp.ID("passkey-add")),
+	)
+	b.waitText("#passkeys-done", "Added Laptop")
+
+	b.do("log out", chromedp.Click(chromedp.ID("logout")))
+	b.waitPath("/login")
+	b.waitVisible("#passkey-login")
+	b.do("sign in with the passkey", chromedp.Click(chromedp.ID("passkey-login")))
+	b.waitPath("/")
+	b.waitText("#sessions", "This device")
+	if got := b.evalString(`String(document.getElementById("mfa-required").hidden) + " " + String(document.getElementById("password-card").hidden)`); got != "true false" {
+		t.Errorf("after signing in with the passkey: notice hidden, password panel hidden = %s, want true false", got)
+	}
+	b.checkPageHealth("require-mfa", base)
+}
