@@ -168,3 +168,51 @@ func TestBrowserTOTP(t *testing.T) {
 	b.checkWatch("totp", "GET /user/factors", "POST /user/totp", "GET /user/totp/qr.png", "POST /user/totp/confirm",
 		"POST /login/mfa", "POST /user/recovery-codes", "DELETE /user/totp")
 }
+
+// TestBrowserAdminResetFactors: the admin page shows which second factors
+// a user has, and "Reset second factors" (a lost phone) removes them and
+// ends the user's sessions, so the password alone logs in again.
+func TestBrowserAdminResetFactors(t *testing.T) {
+	srv := StartServer(t, "", []string{"--demo"})
+	base := srv.URL
+	admin := loginToken(t, base, "admin", "1234")
+	auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"} }
+	if r := send(t, "POST", base+"/admin/users", []byte(`{"name":"alice","password":"alice's password"}`), auth(admin)...); r.status != 201 {
+		t.Fatalf("POST /admin/users = %d %s", r.status, r.body)
+	}
+	alice := loginToken(t, base, "alice", "alice's password")
+	r := send(t, "POST", base+"/user/totp", nil, auth(alice)...)
+	uri, _ := r.jsonBody()["uri"].(string)
+	if r.status != 200 || uri == "" {
+		t.Fatalf("POST /user/totp = %d %s", r.status, r.body)
+	}
+	code, err := testkit.TOTP(uri, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := send(t, "POST", base+"/user/totp/confirm", []byte(`{"code":"`+code+`"}`), auth(alice)...); r.status != 200 {
+		t.Fatalf("POST /user/totp/confirm = %d %s", r.status, r.body)
+	}
+	if out, status := Login(t, base, "alice", "alice's password"); status != 401 || out["error"] != "mfa_required" {
+		t.Fatalf("alice's password after TOTP = %d %v, want 401 mfa_required", status, out)
+	}
+
+	b := newBrowser(t, srv, 60*time.Second)
+	b.login("admin", "1234")
+	b.do("open /admin", chromedp.Navigate(base+"/admin"))
+	row := `#users tr[data-name="alice"]`
+	b.waitText(row, "Second factors: authenticator app")
+	b.do("reset alice's second factors", chromedp.Click(chromedp.CSS(row+` button[data-action="factors"]`)))
+	b.waitText("#users-done", "alice has no second factor any more")
+	b.waitJS("the reset button is gone", `!!document.querySelector('`+row+`') && !document.querySelector('`+row+` button[data-action="factors"]')`)
+	if got := b.evalString(`document.querySelector('` + row + `').textContent`); strings.Contains(got, "Second factors") {
+		t.Errorf("alice's row after the reset still says %q", got)
+	}
+	if status, _ := userName(t, base, alice); status != 401 {
+		t.Errorf("alice's old token after the reset: GET /user = %d, want 401 (sessions ended)", status)
+	}
+	if _, status := Login(t, base, "alice", "alice's password"); status != 200 {
+		t.Errorf("alice's password alone after the reset = %d, want 200", status)
+	}
+	b.checkWatch("admin reset", "DELETE /admin/users/alice/factors")
+}

@@ -21,6 +21,22 @@ const SEARCH_DELAY_MS = 250;
 //   created(name)           mark the row of a new user in the next render;
 //   removed(name)           drop a deleted user's row at once;
 //   rowButton(name, action), title: where the focus can go back to.
+// factorsText says which second factors an admin's user list entry has:
+// "authenticator app, 2 passkeys", or "" for none.
+function factorsText(f) {
+  if (!f || typeof f !== "object") {
+    return "";
+  }
+  const parts = [];
+  if (f.totp) {
+    parts.push("authenticator app");
+  }
+  if (typeof f.passkeys === "number" && f.passkeys > 0) {
+    parts.push(plural(f.passkeys, "passkey"));
+  }
+  return parts.join(", ");
+}
+
 export function createUsers({ call, quiet, me, names, audit, openDialog }) {
   const usersCard = $("users-card");
   const usersTitle = $("users-title");
@@ -73,6 +89,10 @@ export function createUsers({ call, quiet, me, names, audit, openDialog }) {
       }
       lines.append(mail);
     }
+    const factors = factorsText(u.factors);
+    if (factors) {
+      lines.append(el("span", "user-since user-factors", `Second factors: ${factors}`));
+    }
     const who = el("div", "user-id");
     who.append(initial, lines);
     nameCell.append(who);
@@ -108,6 +128,7 @@ export function createUsers({ call, quiet, me, names, audit, openDialog }) {
     actionsWrap.append(
       actionButton("password", "key", "Reset password", ` of ${u.name}`, "button-secondary"),
       actionButton("signout", "log-out", "Sign out everywhere", ` (${u.name})`, "button-secondary"),
+      ...(factors ? [actionButton("factors", "shield", "Reset second factors", ` of ${u.name}`, "button-secondary")] : []),
       actionButton("delete", "trash", "Delete", ` ${u.name}`, "button-danger"),
     );
     actions.append(actionsWrap);
@@ -299,6 +320,9 @@ export function createUsers({ call, quiet, me, names, audit, openDialog }) {
       case "signout":
         signOutEverywhere(u, b);
         break;
+      case "factors":
+        resetFactors(u, b);
+        break;
     }
   });
 
@@ -358,6 +382,34 @@ export function createUsers({ call, quiet, me, names, audit, openDialog }) {
       return;
     }
     notice(usersError, "alert", await problem(res, `Could not sign ${u.name} out`));
+    if (res.status === 404) {
+      loadUsers().catch(() => {});
+    }
+  }
+
+  // resetFactors removes the user's authenticator app, recovery codes and
+  // passkeys (a lost phone); the server also ends the user's sessions.
+  async function resetFactors(u, b) {
+    usersDone.replaceChildren();
+    usersError.replaceChildren();
+    setBusy(b, true, "Resetting…");
+    let res;
+    try {
+      res = await call(userPath(u.name, "/factors"), { method: "DELETE" });
+    } catch (err) {
+      if (!quiet(err)) {
+        setBusy(b, false, "Reset second factors");
+        notice(usersError, "alert", `Could not reach the server: the second factors of ${u.name} were not reset.`);
+      }
+      return;
+    }
+    if (res.ok) {
+      done(`${u.name} has no second factor any more and was signed out everywhere; they sign in with the password and may enrol again.`);
+      changed(u.name, "signout");
+      return;
+    }
+    setBusy(b, false, "Reset second factors");
+    notice(usersError, "alert", await problem(res, `Could not reset the second factors of ${u.name}`));
     if (res.status === 404) {
       loadUsers().catch(() => {});
     }
