@@ -36,6 +36,44 @@ var cookieCases = [][]string{
 	{"jwtgate_access=\x7f"},
 	{";;; jwtgate_access=x;;;"},
 	{"jwtgate_access=é"},
+	{"jwtgate_access=eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwOi8vdGVzdCJ9.c2lnbmF0dXJl"},
+	{"jwtgate_access=eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwOi8vdGVzdCJ9\\c2lnbmF0dXJl; jwtgate_access=eyJ0eXAiOiJhdCtqd3QifQ.e30.c2ln"},
+	{"jwtgate_access=eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwOi8vdGVzdCJ9.c2lnbmF0dXJl\x7f"},
+	{"jwtgate_access=\"eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJodHRwOi8vdGVzdCJ9.c2lnbmF0dXJl\""},
+}
+
+// TestValidCookieValue: the eight-bytes-at-a-time check agrees with the
+// rule for one byte, for every byte value at every position of values
+// around the word size, alone and next to another bad byte.
+func TestValidCookieValue(t *testing.T) {
+	base := strings.Repeat("eyJhbGciOiJFZERTQSJ9.-_", 2)
+	for n := 0; n <= len(base); n++ {
+		if !validCookieValue(base[:n]) {
+			t.Fatalf("%q reported invalid", base[:n])
+		}
+		for i := range n {
+			for c := range 256 {
+				v := []byte(base[:n])
+				v[i] = byte(c)
+				if got, want := validCookieValue(string(v)), validCookieByte(byte(c)); got != want {
+					t.Fatalf("validCookieValue(%q) = %v, want %v", v, got, want)
+				}
+				if i > 0 {
+					v[i-1] = 0x7f // a bad byte below: borrows must not hide or invent one
+					if validCookieValue(string(v)) {
+						t.Fatalf("validCookieValue(%q) = true", v)
+					}
+				}
+			}
+		}
+	}
+	for c := range 256 {
+		b := byte(c)
+		want := b >= 0x20 && b < 0x7f && !strings.ContainsRune("\";\\", rune(b))
+		if validCookieByte(b) != want {
+			t.Errorf("validCookieByte(%#x) = %v, want %v", b, !want, want)
+		}
+	}
 }
 
 func TestCookieValueMatchesNetHTTP(t *testing.T) {
