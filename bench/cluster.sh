@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Verified GET /user throughput: one jwtgate instance, then two behind nginx,
 # both on one PostgreSQL schema (loopback only; every process stopped by PID).
+# Each instance runs in the default configuration (log at INFO to a file, no
+# access log, no metrics) plus what the cluster needs (--trusted-proxies).
 # Usage: bench/cluster.sh [DURATION_SECONDS]   (default 5)
 # Needs: wrk, nginx, psql and a PostgreSQL at $JGTEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/test).
@@ -25,7 +27,7 @@ CGO_ENABLED=0 go build -o "$WORK/jwtgate" ./cmd/jwtgate
 
 start() { # port
   "$WORK/jwtgate" serve --demo --addr "127.0.0.1:$1" --db "$DB" --issuer http://jwtgate.bench \
-    --trusted-proxies 127.0.0.1 --log-level ERROR 2>>"$WORK/jwtgate.log" &
+    --trusted-proxies 127.0.0.1 2>>"$WORK/jwtgate.log" &
   PIDS+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.05; done
   echo "instance on $1 did not start" >&2; exit 1

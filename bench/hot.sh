@@ -15,11 +15,17 @@
 # --metrics-addr; JG_ARGS=--access-log measures it on).
 # Issue 12's target: at least 0.90x the ceiling's req/s with p99 at most
 # 1.2x the ceiling's, on each path; the last lines say whether it is met.
+# The table also has each server's CPU time per request (from /proc), whose
+# ratio is the throughput ratio one would see on an otherwise idle core:
+# when the machine is busy, req/s and p99 swing with the neighbours' load,
+# the CPU time much less.
 #
 # Usage: bench/hot.sh [RUNS [SECONDS]]     (defaults 7 and 3)
 # Environment: SERVER_CPU (default 1), CLIENT_CPU (default 0), CONNS (32),
 #   JG_ENV (extra environment for jwtgate only, for experiments: JG_ENV=GOGC=400),
-#   JG_ARGS (extra serve flags, for experiments: JG_ARGS="--log-level ERROR").
+#   JG_ARGS (extra serve flags, for experiments: JG_ARGS=--access-log),
+#   JG_BIN (a prebuilt jwtgate to measure instead of building this tree,
+#   for before/after comparisons).
 # Needs: wrk, taskset, curl, python3. Loopback only; stops what it started by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,15 +44,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/jwtgate" ./cmd/jwtgate
+if [ -n "${JG_BIN:-}" ]; then cp "$JG_BIN" "$WORK/jwtgate"
+else CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$WORK/jwtgate" ./cmd/jwtgate; fi
 (cd "$SHARED" && CGO_ENABLED=0 go build -o "$WORK/go-hello" ./peers/go-hello)
 
 JG=18120 HELLO=18121
 (cd "$WORK" && exec env ${JG_ENV:-} taskset -c "$SERVER_CPU" ./jwtgate serve --demo --addr "127.0.0.1:$JG" \
 	--db "sqlite:$WORK/bench.db" ${JG_ARGS:-}) > "$WORK/jwtgate.log" 2>&1 &
 PIDS+=($!)
+JGPID=$!
 (cd "$WORK" && exec taskset -c "$SERVER_CPU" ./go-hello -addr "127.0.0.1:$HELLO") > "$WORK/hello.log" 2>&1 &
 PIDS+=($!)
+HELLOPID=$!
 for port in $JG $HELLO; do
 	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" -o /dev/null 2>&1 && break
 		curl -fs "http://127.0.0.1:$port/user" -o /dev/null 2>&1 && break; sleep 0.1; done
@@ -54,16 +63,26 @@ done
 TOKEN=$(curl -fs "http://127.0.0.1:$JG/login" -H 'Content-Type: application/json' -d '{"name":"admin","password":"1234"}' |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
-# measure URL HEADER -> "req/s p50_ms p99_ms"
+# cputicks PID -> the process's user+system CPU time so far, in clock ticks
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# measure URL HEADER PID -> "req/s p50_ms p99_ms cpu_us_per_request"
+# The last is the server's own CPU time per request answered: unlike
+# req/s and latency it hardly moves when other processes compete for the
+# core, so it says what the code costs even on a busy machine.
 measure() {
+	local t0; t0=$(cputicks "$3")
 	taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -H "$2" "$1" > "$WORK/wrk.out"
+	local t1; t1=$(cputicks "$3")
 	grep -q "Non-2xx" "$WORK/wrk.out" && { echo "bench: non-2xx answers from $1" >&2; cat "$WORK/wrk.out" >&2; exit 1; }
-	awk '
+	awk -v ticks=$((t1 - t0)) -v hz="$TICK" '
 		function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
 		/^Requests\/sec/ { rps = $2 }
+		/ requests in / { n = $1 }
 		/^ +50%/ { p50 = ms($2) }
 		/^ +99%/ { p99 = ms($2) }
-		END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }' "$WORK/wrk.out"
+		END { printf "%.0f %.3f %.3f %.2f\n", rps, p50, p99, ticks / hz * 1e6 / n }' "$WORK/wrk.out"
 }
 
 declare -A CASES=(
@@ -73,16 +92,16 @@ declare -A CASES=(
 )
 ORDER=(bearer cookie verify)
 # Warm both servers up.
-measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN" > /dev/null
-for c in "${ORDER[@]}"; do measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}" > /dev/null; done
+measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN" "$HELLOPID" > /dev/null
+for c in "${ORDER[@]}"; do measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}" "$JGPID" > /dev/null; done
 
 : > "$WORK/results"
 for run in $(seq "$RUNS"); do
 	for c in "${ORDER[@]}"; do
-		read -r hr hp50 hp99 < <(measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN")
-		read -r jr jp50 jp99 < <(measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}")
-		echo "$c $hr $hp50 $hp99 $jr $jp50 $jp99" >> "$WORK/results"
-		echo "bench: run $run $c: go-hello $hr req/s, jwtgate $jr req/s" >&2
+		read -r hr hp50 hp99 hcpu < <(measure "http://127.0.0.1:$HELLO/user" "Authorization: Bearer $TOKEN" "$HELLOPID")
+		read -r jr jp50 jp99 jcpu < <(measure "http://127.0.0.1:$JG${CASES[$c]%%|*}" "${CASES[$c]#*|}" "$JGPID")
+		echo "$c $hr $hp50 $hp99 $jr $jp50 $jp99 $hcpu $jcpu" >> "$WORK/results"
+		echo "bench: run $run $c: go-hello $hr req/s ($hcpu µs CPU each), jwtgate $jr req/s ($jcpu µs CPU each)" >&2
 	done
 done
 
@@ -91,8 +110,8 @@ import statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1])]
 runs, secs, conns = sys.argv[2:5]
 print(f"Median of {runs} interleaved pairs of {secs} s runs, wrk -t1 -c{conns}; ratio = jwtgate ÷ go-hello measured just before it.\n")
-print("| jwtgate path | jwtgate req/s | go-hello req/s | req/s ratio | p50 ms (jwtgate / go-hello) | p99 ms (jwtgate / go-hello) | p99 ratio |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| jwtgate path | jwtgate req/s | go-hello req/s | req/s ratio | p50 ms (jwtgate / go-hello) | p99 ms (jwtgate / go-hello) | p99 ratio | CPU µs per request (jwtgate / go-hello) | CPU ratio (go-hello ÷ jwtgate) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 verdicts = []
 names = {"bearer": "GET /user, Bearer", "cookie": "GET /user, cookie", "verify": "GET /auth/verify, Bearer"}
 for case in ("bearer", "cookie", "verify"):
@@ -100,7 +119,8 @@ for case in ("bearer", "cookie", "verify"):
     med = lambda i: st.median(x[i] for x in r)
     ratio = st.median(x[3] / x[0] for x in r)
     p99r = st.median(x[5] / x[2] for x in r)
-    print(f"| {names[case]} | {med(3):,.0f} | {med(0):,.0f} | {ratio:.2f}× (min {min(x[3]/x[0] for x in r):.2f}, max {max(x[3]/x[0] for x in r):.2f}) | {med(4):.2f} / {med(1):.2f} | {med(5):.2f} / {med(2):.2f} | {p99r:.2f}× |")
+    cpur = st.median(x[6] / x[7] for x in r)
+    print(f"| {names[case]} | {med(3):,.0f} | {med(0):,.0f} | {ratio:.2f}× (min {min(x[3]/x[0] for x in r):.2f}, max {max(x[3]/x[0] for x in r):.2f}) | {med(4):.2f} / {med(1):.2f} | {med(5):.2f} / {med(2):.2f} | {p99r:.2f}× | {med(7):.1f} / {med(6):.1f} | {cpur:.2f}× |")
     verdicts.append((names[case], ratio, p99r))
 print()
 for name, ratio, p99r in verdicts:

@@ -61,7 +61,7 @@ hash_ms=$(taskset -c "$SERVER_CPU" "$BIN" bench --duration 3s |
 	sed -n 's/^argon2id hash.*; \([0-9.]*\)\/s on .*/\1/p' | awk '{ printf "%.1f", 1000 / $1 }')
 
 ( cd "$WORK" && exec taskset -c "$SERVER_CPU" "$BIN" serve --demo --addr "127.0.0.1:$PORT" \
-	--db "$DB" --trusted-proxies 127.0.0.1 --log-level ERROR ) > "$WORK/server.log" 2>&1 &
+	--db "$DB" --trusted-proxies 127.0.0.1 ) > "$WORK/server.log" 2>&1 &
 SPID=$!
 for _ in $(seq 100); do
 	curl -fs "$URL/healthz" > /dev/null 2>&1 && break

@@ -39,9 +39,10 @@ EOF
 hashes=$(taskset -c "$SERVER_CPU" "$BIN" bench --duration "${DURATION}s" |
 	sed -n 's/^argon2id hash.*; \([0-9.]*\)\/s on .*/\1/p')
 
-# 2. The server on that core; wrk on the other.
+# 2. The server on that core, in its default configuration (log at INFO,
+# audit events included, to a file); wrk on the other.
 ( cd "$WORK" && exec taskset -c "$SERVER_CPU" "$BIN" serve --demo --addr "127.0.0.1:$PORT" \
-	--db "sqlite:$WORK/bench.db" --log-level ERROR ) > "$WORK/server.log" 2>&1 &
+	--db "sqlite:$WORK/bench.db" ) > "$WORK/server.log" 2>&1 &
 SPID=$!
 for _ in $(seq 100); do
 	curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break

@@ -4,7 +4,8 @@
 # pinned to one core and wrk to the other, each stopped by its PID).
 #
 # It builds the static binary, then runs the harness with jwtgate as the
-# candidate in its default mode (EdDSA, revocation check on), twice:
+# candidate in its default configuration (EdDSA, revocation check on, log
+# at INFO to the harness's log file, no access log, no metrics), twice:
 #   jwtgate         GET /user with a Bearer token, POST /login, and
 #                   POST /token/refresh (rotating; each a durable write)
 #   jwtgate-verify  GET /auth/verify (forward auth) with a Bearer token
@@ -32,7 +33,7 @@ CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$BIN" ./cmd/jwtgate
 echo "bench: binary $(du -h "$BIN" | cut -f1) ($BIN)" >&2
 
 # Each start gets a fresh database; the demo account is the harness's login.
-CMD="rm -f $OUT/bench.db*; exec $BIN serve --demo --addr 127.0.0.1:{PORT} --db sqlite:$OUT/bench.db --log-level ERROR"
+CMD="rm -f $OUT/bench.db*; exec $BIN serve --demo --addr 127.0.0.1:{PORT} --db sqlite:$OUT/bench.db"
 
 PEERS_ARG=()
 [ -n "${PEERS:-}" ] && PEERS_ARG=(--peers "$PEERS")

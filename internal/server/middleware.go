@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,10 +76,13 @@ func withClient(ips *clientip.Resolver) func(http.Handler) http.Handler {
 // true whenever the header was sent, so a malformed one is an error rather
 // than a silent fall-back to the cookie.
 func bearerToken(r *http.Request) (tok string, present bool) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	// The canonical key, read directly: Header.Get would first check
+	// that it is canonical, on every authenticated request.
+	v := r.Header["Authorization"]
+	if len(v) == 0 || v[0] == "" {
 		return "", false
 	}
+	h := v[0]
 	scheme, tok, ok := strings.Cut(h, " ")
 	// RFC 6750 2.1: the scheme is case-insensitive; the token has no spaces.
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" ||
@@ -273,14 +277,6 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// recorder is logRequests' per-request state: the status recorder and the
-// X-Request-Id header's value slice, in one allocation. It belongs to the
-// ResponseWriter chain, never to the request's context.
-type recorder struct {
-	statusWriter
-	id [1]string
-}
-
 // logRequests gives every request an id (sent back as X-Request-Id),
 // records its latency in m (nil: not recorded) and writes an access-log
 // line to al (nil: no access log). It logs the path only: query strings
@@ -292,16 +288,16 @@ func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *me
 	ids := newRequestIDs()
 	if al == nil && m == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header()["X-Request-Id"] = []string{ids.next()}
+			w.Header()["X-Request-Id"] = ids.header()
 			next.ServeHTTP(w, r)
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &recorder{statusWriter: statusWriter{ResponseWriter: w}}
-		rec.id[0] = ids.next()
-		w.Header()["X-Request-Id"] = rec.id[:]
-		next.ServeHTTP(&rec.statusWriter, r)
+		rec := &statusWriter{ResponseWriter: w}
+		id := ids.header()
+		w.Header()["X-Request-Id"] = id
+		next.ServeHTTP(rec, r)
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
@@ -317,7 +313,7 @@ func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *me
 			if ips != nil {
 				addr = ips.ClientIP(r)
 			}
-			al.Log(end, rec.id[0], r.Method, r.URL.Path, status, dur, addr)
+			al.Log(end, id[0], r.Method, r.URL.Path, status, dur, addr)
 		}
 	})
 }
@@ -325,10 +321,21 @@ func logRequests(next http.Handler, al *AccessLog, ips *clientip.Resolver, m *me
 // requestIDs makes request ids: a random per-process prefix and a counter,
 // 16 hex digits. They only need to be unique enough to find a request in
 // the logs, not unguessable, so they cost an atomic add, not a read of the
-// random source.
+// random source. They are made idBatchLen at a time, in two allocations
+// (the text of all, and their header value slices), which a sync.Pool
+// hands out per P: an id costs no allocation of its own.
 type requestIDs struct {
-	prefix uint32
-	n      atomic.Uint32
+	prefix  uint32
+	n       atomic.Uint32
+	batches sync.Pool // *idBatch
+}
+
+const idBatchLen = 64
+
+// idBatch is ids not handed out yet: vals[next:].
+type idBatch struct {
+	vals [idBatchLen]string
+	next int
 }
 
 func newRequestIDs() *requestIDs {
@@ -337,13 +344,36 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{prefix: binary.BigEndian.Uint32(b[:])}
 }
 
-func (g *requestIDs) next() string {
-	var b [16]byte
-	v := uint64(g.prefix)<<32 | uint64(g.n.Add(1))
-	const digits = "0123456789abcdef"
-	for i := 15; i >= 0; i-- {
-		b[i] = digits[v&0xf]
-		v >>= 4
+// header returns a fresh id as a header value: a one-element slice of its
+// own (its capacity is one, so an append elsewhere cannot reach another
+// request's id).
+func (g *requestIDs) header() []string {
+	b, _ := g.batches.Get().(*idBatch)
+	if b == nil || b.next == idBatchLen {
+		b = g.newBatch()
 	}
-	return string(b[:])
+	i := b.next
+	b.next++
+	g.batches.Put(b)
+	return b.vals[i : i+1 : i+1]
+}
+
+// newBatch reserves idBatchLen counter values and formats them.
+func (g *requestIDs) newBatch() *idBatch {
+	first := g.n.Add(idBatchLen) - idBatchLen + 1
+	var text [idBatchLen * 16]byte
+	const digits = "0123456789abcdef"
+	for i := range idBatchLen {
+		v := uint64(g.prefix)<<32 | uint64(first+uint32(i))
+		for j := 15; j >= 0; j-- {
+			text[i*16+j] = digits[v&0xf]
+			v >>= 4
+		}
+	}
+	all := string(text[:])
+	b := &idBatch{}
+	for i := range b.vals {
+		b.vals[i] = all[i*16 : i*16+16]
+	}
+	return b
 }
