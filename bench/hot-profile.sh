@@ -27,7 +27,7 @@ PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	rm -rf "$WORK"
+	[ -n "${KEEP:-}" ] && cp "$WORK/perf.data" "$KEEP"; rm -rf "$WORK"
 }
 trap cleanup EXIT
 
