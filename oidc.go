@@ -123,6 +123,9 @@ type OIDCStore interface {
 	// ClientGrantSessions returns the IDs of the user's sessions created
 	// for the client, live or not.
 	ClientGrantSessions(ctx context.Context, userID int64, clientID string) ([]string, error)
+	// ClientSessionIDs returns the IDs of every session created for the
+	// client, whoever's, live or not.
+	ClientSessionIDs(ctx context.Context, clientID string) ([]string, error)
 }
 
 // Audit event types of the OpenID Provider.

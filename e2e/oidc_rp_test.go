@@ -23,6 +23,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/pgtest"
 	"github.com/jwtgate/jwtgate/internal/postgres"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/verify"
 )
 
 // rpIssuer is the issuer every instance in these tests is configured with;
@@ -211,6 +212,17 @@ func checkRP(t *testing.T, store jwtgate.Store, bases ...string) {
 		t.Errorf("client access token at /auth/verify = %d %s", r.status, r.body)
 	}
 
+	// The verify package, as a resource server would use it, accepts the
+	// client's token and tells whose it is and what was granted.
+	v, err := verify.New(t.Context(), rpIssuer, verify.WithInternalURL(bases[0]))
+	if err != nil {
+		t.Fatalf("verify.New: %v", err)
+	}
+	defer v.Close()
+	if vc, err := v.Verify(t.Context(), tok.AccessToken); err != nil || vc.ClientID != c.ID || !vc.HasScope("email") || vc.Name != "admin" || vc.SessionID != claims.SID {
+		t.Errorf("verify.Verify(client access token) = %+v, %v; want client %s, scope email, user admin, sid %s", vc, err, c.ID, claims.SID)
+	}
+
 	// refresh: rotated; the spent token, replayed after the grace window,
 	// is refused and ends the session.
 	old := tok.RefreshToken
@@ -230,6 +242,9 @@ func checkRP(t *testing.T, store jwtgate.Store, bases ...string) {
 	}
 	if r := send(t, "GET", bases[0]+"/auth/verify", nil, "Authorization", "Bearer "+machine.AccessToken); r.status != 200 {
 		t.Errorf("client_credentials token at /auth/verify = %d %s", r.status, r.body)
+	}
+	if vc, err := v.Verify(t.Context(), machine.AccessToken); err != nil || vc.ClientID != c.ID || vc.Subject != c.ID || vc.UserID != 0 {
+		t.Errorf("verify.Verify(client_credentials token) = %+v, %v; want the client as subject, no user", vc, err)
 	}
 	if r := send(t, "GET", bases[0]+"/user", nil, "Authorization", "Bearer "+machine.AccessToken); r.status != 401 {
 		t.Errorf("client_credentials token at /user = %d, want 401 (not for jwtgate's own API)", r.status)

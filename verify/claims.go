@@ -2,6 +2,7 @@ package verify
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/token"
@@ -22,7 +23,17 @@ type Claims struct {
 	UserID    int64     // id: the user's id (the tutorial's claim)
 	Name      string    // name: the user's name
 	Roles     []string  // roles
+	// ClientID and Scope are set on tokens jwtgate issued to an OpenID
+	// Connect client (RFC 9068): the client, and the space-separated
+	// scopes the user granted it. A client_credentials token has a
+	// ClientID and no user (Subject is the client_id, UserID 0).
+	ClientID string
+	Scope    string
 }
+
+// HasScope reports whether the token was granted scope (a client's token;
+// jwtgate's own tokens carry no scope).
+func (c *Claims) HasScope(scope string) bool { return slices.Contains(strings.Fields(c.Scope), scope) }
 
 // HasRole reports whether the token grants role.
 func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, role) }
@@ -38,6 +49,8 @@ func claimsOf(t *token.Claims) *Claims {
 		UserID:    t.UserID,
 		Name:      t.Name,
 		Roles:     t.Roles,
+		ClientID:  t.ClientID,
+		Scope:     t.Scope,
 	}
 	if t.ExpiresAt != nil {
 		c.ExpiresAt = t.ExpiresAt.Time

@@ -36,7 +36,7 @@ func clientService(c cmdIO, dbURL string) (store, *oidc.Clients, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, oidc.NewClients(st, nil, svc.Record), nil
+	return st, oidc.NewClients(st, nil, svc.Record).RevokingWith(svc.RevokeSessionIDs), nil
 }
 
 // clientAddFlags defines `jwtgate client add NAME`.

@@ -355,7 +355,7 @@ func runServe(c cmdIO, args []string) error {
 	}
 	handler := server.NewServer(server.Deps{Logger: logger, Auth: svc, Keys: keyring, Ready: store.Ping, Metrics: m, Accounts: acc,
 		Passkeys: passkeys, AccessLog: accessLog, Warnings: warnings,
-		Clients: oidc.NewClients(store, nil, svc.Record), OIDC: provider},
+		Clients: oidc.NewClients(store, nil, svc.Record).RevokingWith(svc.RevokeSessionIDs), OIDC: provider},
 		server.Options{TLS: cfg.tlsCert != "", Issuer: cfg.issuer, TrustedProxies: trusted,
 			ForwardAuthHosts: splitList(cfg.forwardAuthHosts), CookieDomain: cfg.cookieDomain})
 	if m != nil {

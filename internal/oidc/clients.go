@@ -52,6 +52,18 @@ type Clients struct {
 	store jwtgate.ClientStore
 	now   func() time.Time
 	audit func(context.Context, jwtgate.AuditEvent)
+	// revoke, when set, ends sessions by ID (auth.Service.RevokeSessionIDs):
+	// deleting a client then ends every session it holds, so its access
+	// tokens die at once rather than at their expiry.
+	revoke func(ctx context.Context, ids ...string) (int, error)
+}
+
+// RevokingWith makes Delete end the deleted client's sessions with
+// revoke (auth.Service.RevokeSessionIDs) and returns cs. The store must
+// then be a jwtgate.OIDCStore too.
+func (cs *Clients) RevokingWith(revoke func(ctx context.Context, ids ...string) (int, error)) *Clients {
+	cs.revoke = revoke
+	return cs
 }
 
 // NewClients returns a registry over store; audit may be nil.
@@ -136,8 +148,19 @@ func (cs *Clients) Delete(ctx context.Context, idOrName string) error {
 	if err != nil {
 		return err
 	}
+	var sessions []string
+	if os, ok := cs.store.(jwtgate.OIDCStore); ok && cs.revoke != nil {
+		if sessions, err = os.ClientSessionIDs(ctx, c.ID); err != nil {
+			return fmt.Errorf("oidc: delete client: %w", err)
+		}
+	}
 	if err := cs.store.DeleteClient(ctx, c.ID); err != nil {
 		return fmt.Errorf("oidc: delete client: %w", err)
+	}
+	if len(sessions) > 0 {
+		if _, err := cs.revoke(ctx, sessions...); err != nil {
+			return fmt.Errorf("oidc: delete client: revoke its sessions: %w", err)
+		}
 	}
 	cs.audit(ctx, jwtgate.AuditEvent{Type: jwtgate.EventClientDeleted, Name: c.Name, Detail: "client " + c.ID})
 	return nil

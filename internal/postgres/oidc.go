@@ -231,3 +231,19 @@ func (db *DB) ClientGrantSessions(ctx context.Context, userID int64, clientID st
 	}
 	return out, nil
 }
+
+// ClientSessionIDs lists every session started for a client.
+func (db *DB) ClientSessionIDs(ctx context.Context, clientID string) ([]string, error) {
+	if !storable(clientID) {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT session_id FROM oidc_grants WHERE client_id = $1 ORDER BY created_at`, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: client sessions: %w", err)
+	}
+	out, err := collect(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: client sessions: %w", err)
+	}
+	return out, nil
+}

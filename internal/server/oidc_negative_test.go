@@ -468,3 +468,24 @@ func TestOIDCRevokeIntrospect(t *testing.T) {
 		t.Errorf("refresh after revocation = %d %v, want 400", status, b)
 	}
 }
+
+// TestOIDCClientDeleted: deleting a client ends the sessions it holds,
+// so its tokens stop working at once.
+func TestOIDCClientDeleted(t *testing.T) {
+	f := newFixture(t, Options{})
+	c := newRP(t, f, oidc.ClientSpec{})
+	body := c.tokens(t)
+	if got := f.verifyStatus(body["access_token"].(string)); got != 200 {
+		t.Fatalf("access token = %d", got)
+	}
+	admin := f.login(t, "admin", "admin-pass")
+	if r := f.do(bearer("DELETE", "/admin/clients/"+c.id, admin, "")); r.code != 204 {
+		t.Fatalf("DELETE /admin/clients/%s = %d %s", c.id, r.code, r.body)
+	}
+	if got := f.verifyStatus(body["access_token"].(string)); got != 401 {
+		t.Errorf("a deleted client's access token = %d, want 401", got)
+	}
+	if status, _ := c.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}); status != 401 && status != 400 {
+		t.Errorf("a deleted client's refresh = %d, want refused", status)
+	}
+}

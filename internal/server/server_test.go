@@ -72,7 +72,7 @@ func newFixture(t testing.TB, o Options) *fixture {
 	o.Issuer = "http://test"
 	op := oidc.New(store, svc, kr, oidc.Options{Issuer: "http://test"})
 	return &fixture{h: NewServer(Deps{Logger: logger, Auth: svc, Keys: kr, Ready: store.Ping,
-		Clients: oidc.NewClients(store, nil, svc.Record), OIDC: op}, o), svc: svc, store: store, dbPath: dbPath, kr: kr, op: op}
+		Clients: oidc.NewClients(store, nil, svc.Record).RevokingWith(svc.RevokeSessionIDs), OIDC: op}, o), svc: svc, store: store, dbPath: dbPath, kr: kr, op: op}
 }
 
 type result struct {

@@ -210,3 +210,24 @@ func (db *DB) ClientGrantSessions(ctx context.Context, userID int64, clientID st
 	}
 	return out, nil
 }
+
+// ClientSessionIDs lists every session started for a client.
+func (db *DB) ClientSessionIDs(ctx context.Context, clientID string) ([]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT session_id FROM oidc_grants WHERE client_id = ? ORDER BY created_at`, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: client sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: client sessions: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: client sessions: %w", err)
+	}
+	return out, nil
+}

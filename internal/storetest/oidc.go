@@ -218,6 +218,12 @@ func testClientGrants(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	if ids, err := s.ClientGrantSessions(ctx, u.ID, "other"); err != nil || len(ids) != 0 {
 		t.Errorf("ClientGrantSessions(alice, other) = %v, %v; want none", ids, err)
 	}
+	if ids, err := s.ClientSessionIDs(ctx, "c1"); err != nil || !slices.Equal(slices.Sorted(slices.Values(ids)), []string{"s1", "s2"}) {
+		t.Errorf("ClientSessionIDs(c1) = %v, %v; want s1 s2", ids, err)
+	}
+	if ids, err := s.ClientSessionIDs(ctx, "other"); err != nil || len(ids) != 0 {
+		t.Errorf("ClientSessionIDs(other) = %v, %v; want none", ids, err)
+	}
 }
 
 // testAddKey: a key of a second algorithm is added only while that
