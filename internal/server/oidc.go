@@ -30,12 +30,58 @@ func oidcUnavailable() http.Handler {
 	})
 }
 
-// handleOIDC serves a protocol endpoint through the op handler.
+// handleOIDC serves a protocol endpoint through the op handler, after
+// refusing repeated, oversized or malformed parameters (RFC 6749 section
+// 3.2: parameters must not be included more than once) with the OAuth
+// invalid_request.
 func handleOIDC(p *oidc.Provider) http.Handler {
 	if p == nil {
 		return oidcUnavailable()
 	}
-	return p.Handler()
+	h := p.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := r.ParseForm()
+		if err == nil {
+			err = oidc.CheckParams(r.Form)
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			status := http.StatusBadRequest
+			if errors.As(err, &tooBig) {
+				status = http.StatusRequestEntityTooLarge
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			writeJSON(w, status, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// withCORS lets browser apps on any origin (single-page apps, public
+// clients with PKCE) call an OAuth endpoint that authenticates by what the
+// request carries (client credentials, a code, a refresh or bearer token),
+// never by cookie: answers are readable from any origin, without
+// credentials (no Access-Control-Allow-Credentials), so a page elsewhere
+// gains nothing a server of its own could not do.
+func withCORS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// handleOAuthPreflight answers the CORS preflight of those endpoints.
+func handleOAuthPreflight() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, POST")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP")
+		h.Set("Access-Control-Max-Age", "600")
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 // handleUserinfo is the userinfo endpoint, whose 401 carries the RFC 6750

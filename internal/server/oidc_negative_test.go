@@ -489,3 +489,48 @@ func TestOIDCClientDeleted(t *testing.T) {
 		t.Errorf("a deleted client's refresh = %d, want refused", status)
 	}
 }
+
+// TestOIDCCORS: a single-page app on another origin may call the token
+// endpoint (preflight, then a cross-site POST the cookie-guarding
+// cross-origin protection lets through, since no cookie authenticates it),
+// while the cookie-authenticated consent POST stays same-origin only.
+func TestOIDCCORS(t *testing.T) {
+	f := newFixture(t, Options{})
+	pre := httptest.NewRequest("OPTIONS", "/oauth2/token", nil)
+	pre.Header.Set("Origin", "https://spa.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	if r := f.do(pre); r.code != 204 || r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("preflight = %d %v", r.code, r.header)
+	}
+	c := newRP(t, f, oidc.ClientSpec{Public: true, RedirectURIs: []string{"https://spa.example/cb"}})
+	verifier, challenge := pkce("spa")
+	q := c.authorize(url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}})
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {c.redirect}, "code_verifier": {verifier}, "client_id": {c.id}}
+	req := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://spa.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if r := f.do(req); r.code != 200 || r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("cross-site token request = %d %s %v", r.code, r.body, r.header)
+	}
+}
+
+// TestOIDCTokenParams: the token endpoint refuses repeated and oversized
+// parameters before reading them.
+func TestOIDCTokenParams(t *testing.T) {
+	f := newFixture(t, Options{})
+	c := newRP(t, f, oidc.ClientSpec{})
+	for _, body := range []string{
+		"grant_type=client_credentials&grant_type=authorization_code",
+		"grant_type=client_credentials&scope=" + strings.Repeat("a", 3000),
+		"grant_type=client_credentials&scope=%ff",
+	} {
+		req := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(c.id, c.secret)
+		r := f.do(req)
+		if r.code != 400 || r.json(t)["error"] != "invalid_request" {
+			t.Errorf("POST /oauth2/token %.60q = %d %s, want 400 invalid_request", body, r.code, r.body)
+		}
+	}
+}
