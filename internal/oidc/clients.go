@@ -86,7 +86,7 @@ func (cs *Clients) Create(ctx context.Context, spec ClientSpec) (*jwtgate.Client
 	}
 	now := cs.now()
 	c := &jwtgate.Client{
-		ID: randomString(16), Name: spec.Name, Public: spec.Public, RedirectURIs: spec.RedirectURIs,
+		ID: newClientID(), Name: spec.Name, Public: spec.Public, RedirectURIs: spec.RedirectURIs,
 		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, Scopes: spec.Scopes, Trusted: spec.Trusted,
 		IDTokenAlg: spec.IDTokenAlg, CreatedAt: now, UpdatedAt: now,
 	}
@@ -182,6 +182,16 @@ func (cs *Clients) Authenticate(ctx context.Context, id, secret string) (*jwtgat
 		return nil, jwtgate.ErrBadCredentials
 	}
 	return c, nil
+}
+
+// newClientID returns a random client_id (128 bits) that does not start
+// with "-", so that it is never read as a flag when passed to the CLI.
+func newClientID() string {
+	for {
+		if id := randomString(16); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 func hashSecret(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
