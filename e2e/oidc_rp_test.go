@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,7 +198,8 @@ func checkRP(t *testing.T, store jwtgate.Store, bases ...string) {
 		AuthTime          int64    `json:"auth_time"`
 		AMR               []string `json:"amr"`
 	}
-	if err := idt.Claims(&claims); err != nil || claims.PreferredUsername != "admin" || claims.SID == "" || claims.AuthTime == 0 {
+	if err := idt.Claims(&claims); err != nil || claims.PreferredUsername != "admin" || claims.SID == "" || claims.AuthTime == 0 ||
+		!slices.Contains(claims.AMR, "pwd") {
 		t.Errorf("id_token claims = %+v, %v", claims, err)
 	}
 

@@ -135,6 +135,9 @@ func (p *Provider) pending(ctx context.Context, id string) (*jwtgate.AuthRequest
 func (p *Provider) loginURL(req *jwtgate.AuthRequest) string {
 	back := p.o.Issuer + ContinuePath + "?id=" + url.QueryEscape(req.ID)
 	u := p.o.Issuer + "/login?return_to=" + url.QueryEscape(back)
+	if req.LoginHint != "" {
+		u += "&login_hint=" + url.QueryEscape(truncate(req.LoginHint, 256))
+	}
 	return u
 }
 

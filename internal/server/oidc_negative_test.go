@@ -1,6 +1,9 @@
 package server
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -339,6 +342,17 @@ func TestOIDCAuthorizeRefusals(t *testing.T) {
 		if r.code != 302 || !strings.HasPrefix(loc, "http://test/login?return_to=") || !strings.Contains(loc, url.QueryEscape("/oauth2/authorize/continue?id=")) {
 			t.Fatalf("authorization without a session = %d %q, want the login page returning to the continuation", r.code, loc)
 		}
+		v := base(c)
+		v.Set("login_hint", "alice")
+		r = anon.browse("/oauth2/authorize?" + v.Encode())
+		r = anon.browse(r.header.Get("Location"))
+		if loc := r.header.Get("Location"); !strings.HasSuffix(loc, "&login_hint=alice") {
+			t.Errorf("login page for a login_hint = %q, want it passed on", loc)
+		}
+		// The login page serves with it (its script fills the name in).
+		if r := anon.browse(r.header.Get("Location")); r.code != 200 {
+			t.Errorf("login page with a login_hint = %d, want 200", r.code)
+		}
 	})
 }
 
@@ -533,4 +547,53 @@ func TestOIDCTokenParams(t *testing.T) {
 			t.Errorf("POST /oauth2/token %.60q = %d %s, want 400 invalid_request", body, r.code, r.body)
 		}
 	}
+}
+
+// TestOIDCIDTokenAlg: id_tokens are RS256 unless the client registered an
+// algorithm the keyring signs with; an algorithm it has no key of falls
+// back to RS256. The claims OpenID Connect Core asks for are there.
+func TestOIDCIDTokenAlg(t *testing.T) {
+	f := newFixture(t, Options{})
+	for _, tt := range []struct{ name, alg, want string }{
+		{"default", "", "RS256"},
+		{"EdDSA (the signing key)", "EdDSA", "EdDSA"},
+		{"ES256 (no such key)", "ES256", "RS256"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newRP(t, f, oidc.ClientSpec{Name: "app " + tt.name, IDTokenAlg: tt.alg, Trusted: true})
+			body := c.tokens(t)
+			idt := body["id_token"].(string)
+			hdr, claims := jwtSegment(t, idt, 0), jwtSegment(t, idt, 1)
+			if hdr["alg"] != tt.want || hdr["typ"] != "JWT" {
+				t.Errorf("id_token header = %v, want alg %s, typ JWT", hdr, tt.want)
+			}
+			for _, name := range []string{"iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "amr", "sid", "at_hash", "preferred_username"} {
+				if _, ok := claims[name]; !ok {
+					t.Errorf("id_token lacks %s: %v", name, claims)
+				}
+			}
+			if claims["aud"] != c.id || claims["nonce"] != "n-1" || fmt.Sprint(claims["amr"]) != "[pwd]" {
+				t.Errorf("id_token aud, nonce, amr = %v, %v, %v", claims["aud"], claims["nonce"], claims["amr"])
+			}
+			at := jwtSegment(t, body["access_token"].(string), 0)
+			if at["typ"] != "at+jwt" || at["alg"] != "EdDSA" {
+				t.Errorf("access token header = %v, want typ at+jwt signed by the signing key", at)
+			}
+		})
+	}
+}
+
+// jwtSegment decodes part i (0 header, 1 payload) of a compact JWS.
+func jwtSegment(t *testing.T, raw string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -38,6 +38,13 @@ const mfaOr = $("mfa-or");
 const mfaPasskey = $("mfa-passkey");
 const mfaBack = $("mfa-back");
 const passkeyLogin = $("passkey-login"); // absent when the server offers no passkeys
+
+// An OpenID Connect app may say who is signing in (login_hint): the name
+// field starts with it, and the user may change it.
+const loginHint = new URLSearchParams(location.search).get("login_hint");
+if (loginHint && !nameInput.value) {
+  nameInput.value = loginHint.slice(0, nameInput.maxLength > 0 ? nameInput.maxLength : 64);
+}
 const passkeyOr = $("passkey-or");
 const canPasskey = passkeysOffered && webauthn.supported();
 
