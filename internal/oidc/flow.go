@@ -372,3 +372,40 @@ func (p *Provider) Maintain(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// LogoutTarget checks a logout request without an id_token_hint: the
+// post_logout_redirect_uri, when given, must be registered for client_id
+// byte for byte. It returns where the browser may go afterwards ("" for
+// nowhere); errors wrap jwtgate.ErrInvalid.
+func (p *Provider) LogoutTarget(ctx context.Context, clientID, postLogout, state string) (string, error) {
+	if postLogout == "" {
+		return "", nil
+	}
+	if clientID == "" {
+		return "", fmt.Errorf("%w: post_logout_redirect_uri needs client_id or id_token_hint", jwtgate.ErrInvalid)
+	}
+	c, err := p.store.Client(ctx, clientID)
+	if errors.Is(err, jwtgate.ErrNotFound) {
+		return "", fmt.Errorf("%w: unknown client_id", jwtgate.ErrInvalid)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(c.PostLogoutRedirectURIs, postLogout) {
+		return "", fmt.Errorf("%w: post_logout_redirect_uri is not registered for this client", jwtgate.ErrInvalid)
+	}
+	if state == "" {
+		return postLogout, nil
+	}
+	return withQuery(postLogout, url.Values{"state": {state}}), nil
+}
+
+// EndBrowserSession ends the browser's session b (a logout the user
+// confirmed on jwtgate's own page).
+func (p *Provider) EndBrowserSession(ctx context.Context, b *Browser) error {
+	if b == nil {
+		return nil
+	}
+	_, err := p.svc.RevokeSessionIDs(ctx, b.SessionID)
+	return err
+}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -256,6 +257,10 @@ func handleEndSession(logger *slog.Logger, p *oidc.Provider, svc *auth.Service, 
 		defer cancel()
 		f := r.Form
 		b := browserOf(r, svc, ck)
+		if f.Get("id_token_hint") == "" {
+			endSessionUnhinted(w, r, logger, p, b, ck)
+			return
+		}
 		to, err := p.Logout(ctx, f.Get("id_token_hint"), f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state"), b)
 		if errors.Is(err, jwtgate.ErrInvalid) {
 			oidcErrorPage(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
@@ -276,6 +281,47 @@ func handleEndSession(logger *slog.Logger, p *oidc.Provider, svc *auth.Service, 
 		}
 		oidcPage(w, http.StatusOK, "Logged out", "You are logged out of the app. You can close this page.")
 	})
+}
+
+// endSessionUnhinted is a logout request without an id_token_hint: any
+// page could send one, so jwtgate asks the user first (OpenID Connect
+// RP-Initiated Logout section 2). The page's form posts back here with
+// confirm=1, which the server's cross-origin protection lets through only
+// from jwtgate's own page; then the browser's session ends and the page
+// links back to the app's registered post-logout URI. A link, not a
+// redirect: the pages' CSP (form-action 'self') would stop a form's
+// redirect to another origin.
+func endSessionUnhinted(w http.ResponseWriter, r *http.Request, logger *slog.Logger, p *oidc.Provider, b *oidc.Browser, ck cookies) {
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	f := r.Form
+	to, err := p.LogoutTarget(ctx, f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state"))
+	if errors.Is(err, jwtgate.ErrInvalid) {
+		oidcErrorPage(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), jwtgate.ErrInvalid.Error()+": "))
+		return
+	}
+	if err != nil {
+		logger.Error("end session", "id", w.Header().Get("X-Request-Id"), "err", err)
+		oidcErrorPage(w, http.StatusInternalServerError, "Something went wrong; you may still be logged in.")
+		return
+	}
+	if r.Method != http.MethodPost || f.Get("confirm") != "1" {
+		if b == nil {
+			oidcPageLink(w, http.StatusOK, "Logged out", "You are not logged in to jwtgate.", to, nil)
+			return
+		}
+		oidcPageLink(w, http.StatusOK, "Log out?", "An app asks to log you out of jwtgate.", "", url.Values{
+			"client_id": {f.Get("client_id")}, "post_logout_redirect_uri": {f.Get("post_logout_redirect_uri")}, "state": {f.Get("state")}, "confirm": {"1"},
+		})
+		return
+	}
+	if err := p.EndBrowserSession(ctx, b); err != nil {
+		logger.Error("end session", "id", w.Header().Get("X-Request-Id"), "err", err)
+		oidcErrorPage(w, http.StatusInternalServerError, "Something went wrong; you may still be logged in.")
+		return
+	}
+	ck.clear(w, r)
+	oidcPageLink(w, http.StatusOK, "Logged out", "You are logged out of jwtgate.", to, nil)
 }
 
 // handleListApps lists the apps the user has approved ("Connected apps").
@@ -345,6 +391,17 @@ var oidcPageTemplate = template.Must(template.New("oidc").Parse(`<!doctype html>
         <h1 id="oidc-title">{{.Title}}</h1>
         <p class="lead" id="oidc-message">{{.Message}}</p>
       </div>
+      {{- if .Form}}
+      <form class="form" method="post" action="/oauth2/end_session">
+        {{- range $k, $v := .Form}}
+        <input type="hidden" name="{{$k}}" value="{{index $v 0}}">
+        {{- end}}
+        <button id="oidc-confirm" class="button button-primary button-block" type="submit"><span class="button-label">Log out</span></button>
+      </form>
+      {{- end}}
+      {{- if .Link}}
+      <p><a id="oidc-return" class="button button-block" href="{{.Link}}">Return to the app</a></p>
+      {{- end}}
     </section>
   </main>
 </body>
@@ -357,10 +414,20 @@ func oidcErrorPage(w http.ResponseWriter, status int, msg string) {
 }
 
 func oidcPage(w http.ResponseWriter, status int, title, msg string) {
+	oidcPageLink(w, status, title, msg, "", nil)
+}
+
+// oidcPageLink is a page with, optionally, a link (a URI the server
+// checked) and a form posting back to the end-session endpoint.
+func oidcPageLink(w http.ResponseWriter, status int, title, msg, link string, form url.Values) {
 	w.Header()["Content-Security-Policy"] = pagePolicy
 	setDocumentHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = oidcPageTemplate.Execute(w, struct{ Title, Message string }{title, msg})
+	_ = oidcPageTemplate.Execute(w, struct {
+		Title, Message string
+		Link           template.URL
+		Form           url.Values
+	}{title, msg, template.URL(link), form}) // link: a registered URI (CheckRedirectURI), possibly a native app's own scheme
 }

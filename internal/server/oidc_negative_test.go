@@ -423,7 +423,8 @@ func TestOIDCEndSession(t *testing.T) {
 	for _, tt := range []struct{ name, query string }{
 		{"unregistered post_logout_redirect_uri", "id_token_hint=" + hint + "&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/")},
 		{"prefix of a registered one", "id_token_hint=" + hint + "&post_logout_redirect_uri=" + url.QueryEscape("https://app.example.test/bye/x")},
-		{"no hint", "post_logout_redirect_uri=" + url.QueryEscape("https://app.example.test/bye") + "&client_id=" + c.id},
+		{"no hint, unregistered post_logout_redirect_uri", "post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/") + "&client_id=" + c.id},
+		{"no hint, no client_id", "post_logout_redirect_uri=" + url.QueryEscape("https://app.example.test/bye")},
 		{"forged hint", "id_token_hint=" + hint[:len(hint)-4] + "AAAA&post_logout_redirect_uri=" + url.QueryEscape("https://app.example.test/bye")},
 		{"another client_id", "id_token_hint=" + hint + "&client_id=other"},
 	} {
@@ -435,6 +436,38 @@ func TestOIDCEndSession(t *testing.T) {
 	if got := f.verifyStatus(body["access_token"].(string)); got != 200 {
 		t.Fatalf("access token after refused logouts = %d, want 200", got)
 	}
+	// Without a hint the user is asked; the confirmation is refused
+	// cross-site, and the page then links back (no redirect).
+	unhinted := url.Values{"client_id": {c.id}, "post_logout_redirect_uri": {"https://app.example.test/bye"}, "state": {"z"}}
+	if r := c.browse("/oauth2/end_session?" + unhinted.Encode()); r.code != 200 || r.header.Get("Location") != "" || !strings.Contains(string(r.body), `name="confirm" value="1"`) {
+		t.Fatalf("end_session without a hint = %d %q %s, want a confirmation page", r.code, r.header.Get("Location"), r.body)
+	}
+	confirm := func(site string) result {
+		v := url.Values{"confirm": {"1"}}
+		for k, x := range unhinted {
+			v[k] = x
+		}
+		req := httptest.NewRequest("POST", "/oauth2/end_session", strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", c.cookie)
+		req.Header.Set("Sec-Fetch-Site", site)
+		return f.do(req)
+	}
+	if r := confirm("cross-site"); r.code != 403 {
+		t.Fatalf("cross-site logout confirmation = %d, want 403", r.code)
+	}
+	if r := c.browse("/user"); r.code != 200 {
+		t.Fatalf("the browser's session after a refused confirmation = %d, want 200", r.code)
+	}
+	second := newRP(t, f, oidc.ClientSpec{Name: "second"}) // a fresh browser session for the hinted logout below
+	if r := confirm("same-origin"); r.code != 200 || !strings.Contains(string(r.body), `href="https://app.example.test/bye?state=z"`) {
+		t.Fatalf("logout confirmation = %d %s, want a link back", r.code, r.body)
+	}
+	if r := c.browse("/user"); r.code != 401 {
+		t.Fatalf("the browser's session after the confirmation = %d, want 401", r.code)
+	}
+	c.cookie = second.cookie
+
 	r := c.browse("/oauth2/end_session?id_token_hint=" + hint + "&post_logout_redirect_uri=" + url.QueryEscape("https://app.example.test/bye") + "&state=z")
 	if r.code != 302 || r.header.Get("Location") != "https://app.example.test/bye?state=z" {
 		t.Fatalf("end_session = %d %q, want 302 to the registered URI with state", r.code, r.header.Get("Location"))
