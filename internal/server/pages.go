@@ -21,7 +21,7 @@ var rolePattern = `^[a-z0-9_-]{1,` + strconv.Itoa(jwtgate.MaxRoleLen) + `}$`
 
 // pageConfig is what the pages are told: the server's limits, and the
 // hosts the login page may send a browser back to (the ones rt allows).
-func pageConfig(rt returnTargets, acc web.Accounts, passkeys bool) web.Config {
+func pageConfig(rt returnTargets, acc web.Accounts, passkeys, apps bool) web.Config {
 	return web.Config{
 		Limits: web.Limits{
 			MinPasswordChars:    auth.MinPasswordLen,
@@ -35,6 +35,7 @@ func pageConfig(rt returnTargets, acc web.Accounts, passkeys bool) web.Config {
 		ReturnTo: web.ReturnTargets{Hosts: rt.hosts, Domain: rt.domain},
 		Accounts: acc,
 		Passkeys: passkeys,
+		Apps:     apps,
 	}
 }
 
@@ -42,8 +43,8 @@ func pageConfig(rt returnTargets, acc web.Accounts, passkeys bool) web.Config {
 // once when the server is built.
 type pages map[string][]byte
 
-func newPages(rt returnTargets, acc web.Accounts, passkeys bool) pages {
-	p, err := web.Render(pageConfig(rt, acc, passkeys))
+func newPages(rt returnTargets, acc web.Accounts, passkeys, apps bool) pages {
+	p, err := web.Render(pageConfig(rt, acc, passkeys, apps))
 	if err != nil {
 		panic("server: " + err.Error()) // a fault in the embedded templates, not a runtime one
 	}

@@ -27,7 +27,7 @@ func addRoutes(mux handler, d Deps, ck cookies, o Options) {
 	rt := newReturnTargets(o.Issuer, o.ForwardAuthHosts, o.CookieDomain)
 
 	// Pages and their assets (public).
-	pg := newPages(rt, accountsConfig(d.Accounts), d.Passkeys != nil)
+	pg := newPages(rt, accountsConfig(d.Accounts), d.Passkeys != nil, d.OIDC != nil)
 	mux.Handle("GET /{$}", pg.handler("home"))
 	mux.Handle("GET /login", handleLoginPage(rt, pg.handler("login")))
 	mux.Handle("GET /admin", pg.handler("admin"))

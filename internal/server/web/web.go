@@ -51,6 +51,9 @@ type Config struct {
 	// Passkeys says the server offers passkeys (WebAuthn): the pages show
 	// their buttons only then.
 	Passkeys bool `json:"passkeys"`
+	// Apps says the server is an OpenID Provider: the home page lists the
+	// apps the user let sign them in (off with a shared secret).
+	Apps bool `json:"apps"`
 }
 
 // Accounts says which self-service account flows the server offers, so

@@ -1,11 +1,13 @@
-// jwtgate home page: who is logged in, their sessions, their password.
+// jwtgate home page: who is logged in, their sessions, the apps they let
+// sign them in, their password.
 //
 // The login-state card (lib/gate.js) asks who is logged in: not logged in
 // -> a short countdown, then the login page; an error -> a retry. Logged
 // in, the page shows, all at once, "Logged in as NAME" with the roles, the
-// list of the account's sessions (home/sessions.js) and the password form
-// (home/password.js), the second factors (home/totp.js, home/passkeys.js),
-// and the session refreshes itself while it shows.
+// list of the account's sessions (home/sessions.js), the connected apps
+// (home/apps.js), the password form (home/password.js) and the second
+// factors (home/totp.js, home/passkeys.js), and the session refreshes itself
+// while it shows.
 
 import { $, el } from "./lib/dom.js";
 import { SessionEnded } from "./lib/session.js";
@@ -15,6 +17,7 @@ import { createPasswordForm } from "./home/password.js";
 import { createEmailPanel } from "./home/email.js";
 import { createTOTPPanel } from "./home/totp.js";
 import { createPasskeysPanel } from "./home/passkeys.js";
+import { createAppsPanel } from "./home/apps.js";
 
 const layout = $("layout");
 const status = $("status");
@@ -36,7 +39,7 @@ let confined = false; // the session may only enrol a second factor
 function confine(on) {
   confined = on;
   $("mfa-required").hidden = !on;
-  for (const id of ["sessions-card", "email-card", "password-card"]) {
+  for (const id of ["sessions-card", "apps-card", "email-card", "password-card"]) {
     const card = $(id);
     if (card) {
       card.hidden = on;
@@ -53,7 +56,7 @@ const gate = createGate({
       // second-factor panels: the others would be refused.
       const factors = await totp.load();
       confine(!!(factors && factors.mfa_required));
-      await Promise.all(confined ? [passkeys.load()] : [sessions.load(), email.load(), passkeys.load()]);
+      await Promise.all(confined ? [passkeys.load()] : [sessions.load(), apps.load(), email.load(), passkeys.load()]);
     } catch (err) {
       if (err instanceof SessionEnded) {
         return false;
@@ -77,10 +80,11 @@ const gate = createGate({
     }
   },
   onUser: (user) => showUser(user),
-  // The tab shows again: the sessions list may have changed meanwhile.
+  // The tab shows again: the sessions and apps may have changed meanwhile.
   onResume: () => {
     if (!confined) {
       sessions.load().catch(() => {});
+      apps.load().catch(() => {});
     }
   },
   stayText: "You are not logged in. Log in to see your account.",
@@ -90,10 +94,13 @@ const sessions = createSessionsPanel(session);
 const email = createEmailPanel(session);
 const totp = createTOTPPanel(session);
 const passkeys = createPasskeysPanel(session, totp.changed);
+// Disconnecting an app ends its sessions: the sessions list shows it.
+const apps = createAppsPanel(session, () => sessions.load().catch(() => {}));
 const password = createPasswordForm(session, () => {
   // The server ended the other sessions: show so at once, then check.
   sessions.onlyThis();
   sessions.load().catch(() => {});
+  apps.load().catch(() => {});
 });
 
 function showUser(user) {

@@ -11,6 +11,11 @@ function deviceName(ua) {
   if (!ua) {
     return "Unknown device";
   }
+  // A session an app's OpenID Connect login opened ("app: NAME").
+  const app = /^app: (.+)$/.exec(ua);
+  if (app) {
+    return `${app[1]} (app)`;
+  }
   let browser = "";
   if (/\bEdg(e|A|iOS)?\//.test(ua)) {
     browser = "Edge";
@@ -55,6 +60,9 @@ function deviceName(ua) {
 }
 
 function deviceIcon(ua) {
+  if (/^app: /.test(ua)) {
+    return "key";
+  }
   if (/\b(Mobi|iPhone|iPod|Android)\b/.test(ua)) {
     return "phone";
   }
