@@ -29,6 +29,11 @@ type Claims struct {
 	// ClientID and no user (Subject is the client_id, UserID 0).
 	ClientID string
 	Scope    string
+	// AMR are how the user signed in (RFC 8176): "pwd" for a password,
+	// "otp" for a code, "hwk"/"swk" for a passkey or security key, "user"
+	// for the authenticator's user verification, and "mfa" when two
+	// factors were used. Refreshed tokens keep their login's values.
+	AMR []string
 }
 
 // HasScope reports whether the token was granted scope (a client's token;
@@ -37,6 +42,10 @@ func (c *Claims) HasScope(scope string) bool { return slices.Contains(strings.Fi
 
 // HasRole reports whether the token grants role.
 func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, role) }
+
+// HasAMR reports whether the login used method, an RFC 8176 amr value
+// such as "mfa".
+func (c *Claims) HasAMR(method string) bool { return slices.Contains(c.AMR, method) }
 
 // claimsOf copies the token package's claims into a Claims.
 func claimsOf(t *token.Claims) *Claims {
@@ -51,6 +60,7 @@ func claimsOf(t *token.Claims) *Claims {
 		Roles:     t.Roles,
 		ClientID:  t.ClientID,
 		Scope:     t.Scope,
+		AMR:       t.AMR,
 	}
 	if t.ExpiresAt != nil {
 		c.ExpiresAt = t.ExpiresAt.Time

@@ -217,3 +217,43 @@ func ExampleNewStatic() {
 	// Output:
 	// admin <nil>
 }
+
+// ExampleRequireAMR demands a second factor for one route: a token whose
+// login used only a password gets 401 with the RFC 9470 step-up challenge,
+// one whose login used a code or a passkey as well ("mfa") goes through.
+func ExampleRequireAMR() {
+	key, _ := token.Generate(token.EdDSA)
+	v, err := verify.NewStatic(key, verify.WithIssuer("https://auth.example.com"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	mint := func(amr ...string) string {
+		now := time.Now()
+		raw, _ := token.Sign(key, &token.Claims{
+			RegisteredClaims: jwt.RegisteredClaims{Issuer: "https://auth.example.com", Subject: "7", ID: token.NewID(),
+				IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute))},
+			UserID: 7, Name: "alice", SessionID: token.NewID(), AMR: amr,
+		})
+		return raw
+	}
+
+	transfers := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := verify.ClaimsFrom(r.Context())
+		fmt.Fprintf(w, "transfer by %s (%s)", c.Name, strings.Join(c.AMR, "+"))
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", v.Handler(verify.RequireAMR("mfa")(transfers)))
+
+	for _, tok := range []string{mint("pwd"), mint("pwd", "otp", "mfa"), mint("swk", "user", "mfa")} {
+		r := httptest.NewRequest("POST", "/api/transfers", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()+" "+w.Header().Get("WWW-Authenticate")))
+	}
+	// Output:
+	// 401 Bearer realm="jwtgate", error="insufficient_user_authentication", error_description="sign in with: mfa"
+	// 200 transfer by alice (pwd+otp+mfa)
+	// 200 transfer by alice (swk+user+mfa)
+}

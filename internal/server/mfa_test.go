@@ -495,3 +495,91 @@ func TestForwardAuthAMR(t *testing.T) {
 		t.Errorf("browser GET /auth/verify?redirect=1&mfa=1 = %d Location %q, want 302 to the login page", r.code, r.header.Get("Location"))
 	}
 }
+
+// FuzzLoginMFABody: any body sent to POST /login/mfa gets 200 only with
+// the live mfa_token in it, else 400, 413 or 429 with an error code,
+// never a 5xx; a refused body starts no session and spends no recovery
+// code. A body the fuzzer writes "MT" into gets the live token there.
+func FuzzLoginMFABody(f *testing.F) {
+	for _, s := range []string{
+		`{"mfa_token":"MT","code":"123456"}`, `{"mfa_token":"MT","code":"abcd-efgh-jkmn"}`,
+		`{"mfa_token":"MT","code":"١٢٣٤٥٦"}`, `{"mfa_token":"MT"}`, `{"code":"123456"}`, `{"mfa_token":5,"code":[]}`,
+		`{"mfa_token":"MT","code":"123456","mfa_token":"x"}`, `{"MFA_TOKEN":"MT","code":"1"}`, `null`, `[]`, "\xff",
+		`{"mfa_token":"MT\u0000","code":"000000"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	fx := newFixture(f, Options{MaxBodyBytes: 4096})
+	tok := fx.login(f, "alice", "alice-pass")
+	r := fx.do(bearer("POST", "/user/totp", tok, ""))
+	var en struct{ URI string }
+	_ = json.Unmarshal(r.body, &en)
+	c, _ := testkit.TOTPStep(en.URI, time.Now(), 0)
+	if r := fx.do(bearer("POST", "/user/totp/confirm", tok, `{"code":"`+c+`"}`)); r.code != 200 {
+		f.Fatalf("confirm = %d %s", r.code, r.body)
+	}
+	alice, _ := fx.store.UserByName(context.Background(), "alice")
+	r = fx.do(httptest.NewRequest("POST", "/login", strings.NewReader(`{"name":"alice","password":"alice-pass"}`)))
+	var m mfaRequiredResponse
+	if json.Unmarshal(r.body, &m) != nil || m.MFAToken == "" {
+		f.Fatalf("POST /login = %d %s", r.code, r.body)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := fx.counts(t)
+		fs, _ := fx.svc.MFA().Factors(context.Background(), alice.ID)
+		body = bytes.ReplaceAll(body, []byte("MT"), []byte(m.MFAToken))
+		r := fx.do(httptest.NewRequest("POST", "/login/mfa", bytes.NewReader(body)))
+		switch r.code {
+		case 200:
+			if !bytes.Contains(body, []byte(m.MFAToken)) {
+				t.Fatalf("200 without the mfa_token: %q", body)
+			}
+		case 400, 413, 429:
+			if e, _ := r.json(t)["error"].(string); e == "" {
+				t.Fatalf("%d without an error code: %s", r.code, r.body)
+			}
+			if got := fx.counts(t); got != before {
+				t.Fatalf("refused body %q changed the store: %s -> %s", body, before, got)
+			}
+			if now, _ := fx.svc.MFA().Factors(context.Background(), alice.ID); now.RecoveryCodes != fs.RecoveryCodes {
+				t.Fatalf("refused body %q spent a recovery code", body)
+			}
+		default:
+			t.Fatalf("POST /login/mfa %q = %d %s", body, r.code, r.body)
+		}
+	})
+}
+
+// FuzzStepUpBody: requireStepUp reads the "code" member of any body before
+// the handler: never a 5xx, and a user with a second factor never changes
+// the password without a right code (the fuzzer cannot know one).
+func FuzzStepUpBody(f *testing.F) {
+	for _, s := range []string{
+		`{"current_password":"alice-pass","new_password":"alice-pass-2"}`,
+		`{"current_password":"alice-pass","new_password":"alice-pass-2","code":"123456"}`,
+		`{"current_password":"alice-pass","new_password":"alice-pass-2","code":123456}`,
+		`{"current_password":"alice-pass","new_password":"alice-pass-2","code":null}`,
+		`{"code":"1","code":"2"}`, `{"code":{"x":1}}`, `{"code":"` + strings.Repeat("a", 100) + `"}`, `[`, "\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	fx := newFixture(f, Options{MaxBodyBytes: 4096})
+	tok := fx.login(f, "alice", "alice-pass")
+	r := fx.do(bearer("POST", "/user/totp", tok, ""))
+	var en struct{ URI string }
+	_ = json.Unmarshal(r.body, &en)
+	c, _ := testkit.TOTPStep(en.URI, time.Now(), -1)
+	if r := fx.do(bearer("POST", "/user/totp/confirm", tok, `{"code":"`+c+`"}`)); r.code != 200 {
+		f.Fatalf("confirm = %d %s", r.code, r.body)
+	}
+	before := fx.counts(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := fx.do(bearer("POST", "/user/password", tok, string(body)))
+		if r.code >= 500 || r.code == 204 || r.code == 200 {
+			t.Fatalf("POST /user/password %q = %d %s, want a 4xx", body, r.code, r.body)
+		}
+		if got := fx.counts(t); got != before {
+			t.Fatalf("POST /user/password %q changed the store: %s -> %s", body, before, got)
+		}
+	})
+}
