@@ -176,7 +176,9 @@ func TestBrowserAdminResetFactors(t *testing.T) {
 	srv := StartServer(t, "", []string{"--demo"})
 	base := srv.URL
 	admin := loginToken(t, base, "admin", "1234")
-	auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"} }
+	auth := func(tok string) []string {
+		return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"}
+	}
 	if r := send(t, "POST", base+"/admin/users", []byte(`{"name":"alice","password":"alice's password"}`), auth(admin)...); r.status != 201 {
 		t.Fatalf("POST /admin/users = %d %s", r.status, r.body)
 	}
