@@ -462,8 +462,10 @@ func TestInvitationRace(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, accounts.ErrInvalidToken):
-			t.Errorf("Signup(%d) = %v, want nil or ErrInvalidToken", i, err)
+		case !errors.Is(err, accounts.ErrInvalidToken) && !errors.Is(err, jwtgate.ErrConflict):
+			// A loser that reads the invitation before the winner spends
+			// it may find its address taken by the winner's account.
+			t.Errorf("Signup(%d) = %v, want nil, ErrInvalidToken or ErrConflict", i, err)
 		}
 	}
 	users, err := e.store.ListUsers(ctx)
