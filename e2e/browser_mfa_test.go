@@ -72,6 +72,27 @@ func TestBrowserTOTP(t *testing.T) {
 		t.Errorf("recovery codes still in the page after Saved: %s", got)
 	}
 
+	// Changing the password is a step-up change: this session began with
+	// the password alone, so the form asks for a code; a recovery code
+	// does.
+	const newPassword = "a much longer password"
+	b.do("change the password",
+		chromedp.SendKeys(chromedp.ID("current-password"), "1234"),
+		chromedp.SendKeys(chromedp.ID("new-password"), newPassword),
+		chromedp.SendKeys(chromedp.ID("confirm-password"), newPassword),
+		chromedp.Click(chromedp.ID("password-submit")),
+	)
+	b.waitText("#password-error", "This change needs a fresh second factor")
+	if got := b.evalString(`document.activeElement.id`); got != "password-code" {
+		t.Errorf("focus after the step-up refusal = %q, want the code field", got)
+	}
+	b.do("give a recovery code", chromedp.SendKeys(chromedp.ID("password-code"), recovery[9]),
+		chromedp.Click(chromedp.ID("password-submit")))
+	b.waitText("#password-done", "Your password was changed")
+	if got := b.evalString(`String(document.getElementById("password-code-field").hidden)`); got != "true" {
+		t.Errorf("the code field after the change: hidden = %s, want true", got)
+	}
+
 	// 2. Log out; the password now asks for a code, on the same page.
 	logInWithCode := func(step, code, wantError string) {
 		t.Helper()
@@ -80,7 +101,7 @@ func TestBrowserTOTP(t *testing.T) {
 		b.eval(`window.__samePage = "yes"`)
 		b.do(step+": the password",
 			chromedp.SendKeys(chromedp.ID("name"), "admin"),
-			chromedp.SendKeys(chromedp.ID("password"), "1234"),
+			chromedp.SendKeys(chromedp.ID("password"), newPassword),
 			chromedp.Click(chromedp.ID("submit")),
 		)
 		b.waitVisible("#mfa-code")
@@ -113,16 +134,16 @@ func TestBrowserTOTP(t *testing.T) {
 	// 3. Lost the phone: a recovery code, once.
 	logOut()
 	logInWithCode("recovery code", recovery[0], "")
-	b.waitText("#totp-status", "On. 9 recovery codes left.")
+	b.waitText("#totp-status", "On. 8 recovery codes left.")
 	logOut()
 	logInWithCode("used recovery code", recovery[1], "")
-	b.waitText("#totp-status", "On. 8 recovery codes left.")
+	b.waitText("#totp-status", "On. 7 recovery codes left.")
 	logOut()
 	b.do("open /login", chromedp.Navigate(base+"/login"))
 	b.waitVisible("#login-form")
 	b.do("the password again",
 		chromedp.SendKeys(chromedp.ID("name"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), "1234"),
+		chromedp.SendKeys(chromedp.ID("password"), newPassword),
 		chromedp.Click(chromedp.ID("submit")),
 	)
 	b.waitVisible("#mfa-code")
@@ -135,7 +156,7 @@ func TestBrowserTOTP(t *testing.T) {
 		t.Errorf("after Start over: %q, want the password focused and the code form hidden", got)
 	}
 	b.do("the password, then a fresh recovery code",
-		chromedp.SendKeys(chromedp.ID("password"), "1234"),
+		chromedp.SendKeys(chromedp.ID("password"), newPassword),
 		chromedp.Click(chromedp.ID("submit")),
 	)
 	b.waitVisible("#mfa-code")
@@ -155,7 +176,7 @@ func TestBrowserTOTP(t *testing.T) {
 	b.do("saved them", chromedp.Click(chromedp.ID("recovery-saved")))
 	b.waitVisible("#totp-disable-form")
 	b.do("turn it off",
-		chromedp.SendKeys(chromedp.ID("totp-disable-password"), "1234"),
+		chromedp.SendKeys(chromedp.ID("totp-disable-password"), newPassword),
 		chromedp.SendKeys(chromedp.ID("totp-disable-code"), fresh[0]),
 		chromedp.Click(chromedp.ID("totp-disable")),
 	)
@@ -164,7 +185,7 @@ func TestBrowserTOTP(t *testing.T) {
 
 	// The password alone logs in again.
 	logOut()
-	b.login("admin", "1234")
+	b.login("admin", newPassword)
 	b.checkWatch("totp", "GET /user/factors", "POST /user/totp", "GET /user/totp/qr.png", "POST /user/totp/confirm",
 		"POST /login/mfa", "POST /user/recovery-codes", "DELETE /user/totp")
 }

@@ -126,7 +126,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	// A second one is a step-up change: the password-only session must
 	// give a code or sign in again with the passkey, and the page asks so.
 	b.do("add another", chromedp.Click(chromedp.ID("passkey-add")))
-	b.waitText("#passkeys-error", "To change your second factors")
+	b.waitText("#passkeys-error", "This change needs a fresh second factor")
 	b.waitVisible("#passkey-code")
 
 	// 2. Rename it in place.

@@ -155,7 +155,7 @@ func expectedHTTPError(e *cdplog.Entry) bool {
 		return true
 	case (u.Path == "/login/mfa" || u.Path == "/login/passkey" || u.Path == "/login/mfa/passkey") && strings.Contains(e.Text, "status of 400"):
 		return true
-	case strings.HasPrefix(u.Path, "/user/passkeys") && strings.Contains(e.Text, "status of 403"):
+	case (strings.HasPrefix(u.Path, "/user/passkeys") || u.Path == "/user/password" || u.Path == "/user/email") && strings.Contains(e.Text, "status of 403"):
 		return true
 	}
 	return false

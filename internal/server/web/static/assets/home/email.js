@@ -4,6 +4,7 @@
 import { $, el, notice, setBusy, sentence } from "../lib/dom.js";
 import { readJSON, errorOf, busyText } from "../lib/http.js";
 import { SessionEnded } from "../lib/session.js";
+import { createStepUp } from "../lib/stepup.js";
 
 // createEmailPanel drives the panel for session; it returns {load}.
 export function createEmailPanel(session) {
@@ -18,6 +19,7 @@ export function createEmailPanel(session) {
   const resend = $("email-resend");
   const errorBox = $("email-error");
   const doneBox = $("email-done");
+  const stepUp = createStepUp("email-code");
 
   function show(body) {
     if (!body || typeof body.email !== "string") {
@@ -52,10 +54,15 @@ export function createEmailPanel(session) {
     }
     setBusy(button, false, label);
     if (res.ok) {
+      stepUp.done();
       notice(doneBox, "check", what);
       return true;
     }
-    const { message } = await errorOf(res);
+    const { code, message } = await errorOf(res);
+    if (stepUp.asked(code)) {
+      notice(errorBox, "alert", stepUp.text(code));
+      return false;
+    }
     notice(errorBox, "alert", sentence(message) || busyText(res));
     return false;
   }
@@ -68,7 +75,7 @@ export function createEmailPanel(session) {
       input.focus();
       return;
     }
-    if (await send("/user/email", { email: addr }, submit, "Send a confirmation link", "Sending…", `We sent a link to ${addr}. Your address changes once you open it.`)) {
+    if (await send("/user/email", stepUp.with({ email: addr }), submit, "Send a confirmation link", "Sending…", `We sent a link to ${addr}. Your address changes once you open it.`)) {
       form.reset();
     }
   });

@@ -11,6 +11,7 @@ import { readJSON, errorOf, busyText } from "../lib/http.js";
 import { limits, passkeys as passkeysOffered } from "../lib/config.js";
 import { SessionEnded } from "../lib/session.js";
 import * as webauthn from "../lib/webauthn.js";
+import { createStepUp } from "../lib/stepup.js";
 
 function when(iso) {
   const t = Date.parse(iso || "");
@@ -40,8 +41,7 @@ export function createPasskeysPanel(session, onChange = () => {}) {
   const form = $("passkey-form");
   const nameInput = $("passkey-name");
   const add = $("passkey-add");
-  const codeField = $("passkey-code-field");
-  const codeInput = $("passkey-code");
+  const stepUp = createStepUp("passkey-code");
 
   let passkeys = [];
   let loading = null;
@@ -53,47 +53,18 @@ export function createPasskeysPanel(session, onChange = () => {}) {
 
   async function problem(res) {
     const { code, message } = await errorOf(res);
-    if (code === "step_up_required" || (code === "invalid_code" && !codeField.hidden)) {
-      // Adding or deleting a factor needs a fresh one: ask for a code,
-      // then the user tries again.
-      codeField.hidden = false;
-      codeInput.value = "";
-      codeInput.setAttribute("aria-invalid", "true");
-      notice(
-        errorBox,
-        "alert",
-        code === "invalid_code"
-          ? "That code is not right. Enter a code from your authenticator app, or a recovery code, and try again."
-          : "To change your second factors, enter a code from your authenticator app (or a recovery code) and try again, or sign in again with your passkey.",
-      );
-      codeInput.focus();
-      return;
-    }
-    if (code === "no_factor" && !codeField.hidden) {
-      // No authenticator app, so no code: only a fresh sign-in steps up.
-      steppedUp();
-      notice(errorBox, "alert", "You have no authenticator app for a code: log out and sign in again with your passkey, then try again within 5 minutes.");
+    if (stepUp.asked(code)) {
+      notice(errorBox, "alert", stepUp.text(code));
       return;
     }
     notice(errorBox, "alert", sentence(message) || busyText(res));
   }
 
-  // stepUp is the body carrying the step-up code, when the user gave one.
-  function stepUp() {
-    const code = codeField.hidden ? "" : codeInput.value.trim();
-    return code ? { json: { code } } : {};
-  }
-
-  function steppedUp() {
-    codeField.hidden = true;
-    codeInput.value = "";
-    codeInput.removeAttribute("aria-invalid");
-  }
-
-  function unreachable(err) {
-    if (!(err instanceof SessionEnded)) {
-      notice(errorBox, "alert", "Could not reach the server. Please try again.");
-    }
+  // withCode is a request's options with the step-up code, when the user
+  // gave one.
+  function withCode(options) {
+    const json = stepUp.with({});
+    return json.code ? { ...options, json } : options;
   }
 
   function row(k) {
@@ -197,7 +168,7 @@ export function createPasskeysPanel(session, onChange = () => {}) {
       setBusy(yes, true);
       let res;
       try {
-        res = await session.api(`/user/passkeys/${encodeURIComponent(k.id)}`, { method: "DELETE", ...stepUp() });
+        res = await session.api(`/user/passkeys/${encodeURIComponent(k.id)}`, withCode({ method: "DELETE" }));
       } catch (err) {
         setBusy(yes, false);
         unreachable(err);
@@ -208,7 +179,7 @@ export function createPasskeysPanel(session, onChange = () => {}) {
         await problem(res);
         return;
       }
-      steppedUp();
+      stepUp.done();
       notice(doneBox, "check", `Deleted ${k.name}.`);
       await load().catch(() => {});
       onChange();
@@ -274,12 +245,12 @@ export function createPasskeysPanel(session, onChange = () => {}) {
     const name = nameInput.value.trim() || "Passkey";
     setBusy(add, true, "Waiting for your passkey…");
     try {
-      const begin = await session.api("/user/passkeys/begin", { method: "POST", ...stepUp() });
+      const begin = await session.api("/user/passkeys/begin", withCode({ method: "POST" }));
       if (!begin.ok) {
         await problem(begin);
         return;
       }
-      steppedUp();
+      stepUp.done();
       const { ceremony, options } = (await readJSON(begin)) || {};
       let credential;
       try {
@@ -312,6 +283,5 @@ export function createPasskeysPanel(session, onChange = () => {}) {
   });
   reload.addEventListener("click", () => load().catch(() => {}));
   nameInput.addEventListener("input", () => nameInput.removeAttribute("aria-invalid"));
-  codeInput.addEventListener("input", () => codeInput.removeAttribute("aria-invalid"));
   return { load };
 }

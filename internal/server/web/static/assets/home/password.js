@@ -5,6 +5,7 @@ import { $, notice, fieldProblem, clearInvalid } from "../lib/dom.js";
 import { errorOf, busyText } from "../lib/http.js";
 import { SessionEnded } from "../lib/session.js";
 import { passwordProblem } from "../lib/validate.js";
+import { createStepUp } from "../lib/stepup.js";
 
 // createPasswordForm drives the form for session; setUser(name) fills in
 // the hidden username field password managers read.
@@ -20,6 +21,7 @@ export function createPasswordForm(session, onChanged) {
   const doneBox = $("password-done");
   const inputs = [current, next, confirm];
 
+  const stepUp = createStepUp("password-code");
   let changing = false;
 
   function failed(text, input) {
@@ -68,7 +70,7 @@ export function createPasswordForm(session, onChanged) {
     try {
       res = await session.api("/user/password", {
         method: "POST",
-        json: { current_password: current.value, new_password: next.value },
+        json: stepUp.with({ current_password: current.value, new_password: next.value }),
       });
     } catch (err) {
       setBusy(false);
@@ -80,12 +82,16 @@ export function createPasswordForm(session, onChanged) {
     setBusy(false);
     if (res.ok) {
       form.reset();
+      stepUp.done();
       notice(doneBox, "check", "Your password was changed. Your other sessions were signed out.");
       onChanged();
       return;
     }
     const { code, message } = await errorOf(res);
-    if (res.status === 400 && code === "invalid_credentials") {
+    if (stepUp.asked(code)) {
+      doneBox.replaceChildren();
+      notice(errorBox, "alert", stepUp.text(code));
+    } else if (res.status === 400 && code === "invalid_credentials") {
       current.value = "";
       failed("Your current password is not right.", current);
     } else if (res.status === 400 && code === "invalid_request") {
