@@ -246,11 +246,12 @@ func TestBrowserChangePassword(t *testing.T) {
 	b.login("admin", "1234")
 	b.waitJS("the list shows 2 sessions", `document.querySelectorAll("#sessions .session").length === 2`)
 
-	// The form: visible labels, the autocomplete password managers need.
-	if got := b.evalString(`[...document.querySelectorAll("#password-form label")].map(l => l.htmlFor + ":" + l.textContent.trim()).join(",")`); got != "current-password:Current password,new-password:New password,confirm-password:Confirm new password" {
+	// The form: visible labels, the autocomplete password managers need
+	// (the step-up code field stays hidden until the server asks for it).
+	if got := b.evalString(`[...document.querySelectorAll("#password-form label")].filter(l => l.checkVisibility()).map(l => l.htmlFor + ":" + l.textContent.trim()).join(",")`); got != "current-password:Current password,new-password:New password,confirm-password:Confirm new password" {
 		t.Errorf("password form labels = %q", got)
 	}
-	if got := b.evalString(`[...document.querySelectorAll("#password-form input")].map(i => i.autocomplete).join(",")`); got != "username,current-password,new-password,new-password" {
+	if got := b.evalString(`[...document.querySelectorAll("#password-form input:not(#password-code)")].map(i => i.autocomplete).join(",")`); got != "username,current-password,new-password,new-password" {
 		t.Errorf("password form autocomplete = %q, want username,current-password,new-password,new-password", got)
 	}
 	if got := b.evalString(`document.getElementById("password-username").value`); got != "admin" {
