@@ -162,27 +162,9 @@ func (s *Service) finishMFA(ctx context.Context, mfaToken string, c Client, seco
 		return nil, errors.New("auth: login needs signing keys")
 	}
 	ctx = WithClient(ctx, c)
-	if len(mfaToken) != refreshLen {
-		return nil, ErrMFAToken
-	}
-	if _, err := base64.RawURLEncoding.DecodeString(mfaToken); err != nil {
-		return nil, ErrMFAToken
-	}
-	hash := hashRefresh(mfaToken)
-	t, err := s.store.OneTimeToken(ctx, jwtgate.PurposeMFALogin, hash, s.o.Now())
-	if errors.Is(err, jwtgate.ErrNotFound) {
-		return nil, ErrMFAToken
-	} else if err != nil {
-		return nil, fmt.Errorf("auth: mfa login: %w", err)
-	}
-	u, err := s.store.UserByID(ctx, t.UserID)
-	if errors.Is(err, jwtgate.ErrNotFound) {
-		return nil, ErrMFAToken
-	} else if err != nil {
-		return nil, fmt.Errorf("auth: mfa login: %w", err)
-	}
-	if u.Disabled || subtle.ConstantTimeCompare([]byte(passwordStep(u)), []byte(t.Data)) != 1 {
-		return nil, ErrMFAToken
+	u, hash, err := s.mfaUser(ctx, mfaToken)
+	if err != nil {
+		return nil, err
 	}
 	amr, err := second(ctx, u)
 	if err != nil {
@@ -194,6 +176,44 @@ func (s *Service) finishMFA(ctx context.Context, mfaToken string, c Client, seco
 		return nil, fmt.Errorf("auth: mfa login: %w", err)
 	}
 	return s.admit(ctx, u, completeAMR(append([]string{AMRPassword}, amr...)), c)
+}
+
+// MFAUser returns the user whose password step mfaToken records, without
+// spending it: for a second factor that needs a round trip first (a
+// passkey's challenge is made for the user's credentials). It counts no
+// login attempt. Errors as FinishMFA's before the second factor:
+// ErrMFAToken for an unknown, expired, spent or malformed token, or one
+// whose user is gone, disabled or has changed password since.
+func (s *Service) MFAUser(ctx context.Context, mfaToken string) (*jwtgate.User, error) {
+	u, _, err := s.mfaUser(ctx, mfaToken)
+	return u, err
+}
+
+// mfaUser looks mfaToken up and returns its user and the token's hash.
+func (s *Service) mfaUser(ctx context.Context, mfaToken string) (*jwtgate.User, []byte, error) {
+	if len(mfaToken) != refreshLen {
+		return nil, nil, ErrMFAToken
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(mfaToken); err != nil {
+		return nil, nil, ErrMFAToken
+	}
+	hash := hashRefresh(mfaToken)
+	t, err := s.store.OneTimeToken(ctx, jwtgate.PurposeMFALogin, hash, s.o.Now())
+	if errors.Is(err, jwtgate.ErrNotFound) {
+		return nil, nil, ErrMFAToken
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("auth: mfa login: %w", err)
+	}
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if errors.Is(err, jwtgate.ErrNotFound) {
+		return nil, nil, ErrMFAToken
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("auth: mfa login: %w", err)
+	}
+	if u.Disabled || subtle.ConstantTimeCompare([]byte(passwordStep(u)), []byte(t.Data)) != 1 {
+		return nil, nil, ErrMFAToken
+	}
+	return u, hash, nil
 }
 
 // StartSession starts a session for u, whom the caller authenticated

@@ -179,11 +179,38 @@ func TestMFATokenRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e.clk.Add(time.Minute)
 			tok := tt.before(mfaToken(t, e, "alice").Token)
+			if u, err := e.svc.MFAUser(ctx, tok); !errors.Is(err, ErrMFAToken) {
+				t.Errorf("MFAUser(%s) = %v, %v; want ErrMFAToken", tt.name, u, err)
+			}
 			calls = 0
 			if _, err := e.svc.FinishMFA(ctx, tok, Client{}, counting); !errors.Is(err, ErrMFAToken) || calls != 0 {
 				t.Errorf("FinishMFA(%s) = %v after %d factor checks, want ErrMFAToken before any", tt.name, err, calls)
 			}
 		})
+	}
+}
+
+// TestMFAUser: the user of a live mfa_token is found without spending it
+// or counting a login, so the passkey begin step can ask for that user's
+// credentials and the finish step still works.
+func TestMFAUser(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, Options{})
+	newUser(t, e, "alice")
+	newUser(t, e, "bob")
+	uri, _ := enrolTOTP(t, e, "alice")
+	e.clk.Add(time.Minute) // past the step of the enrolment's code
+	tok := mfaToken(t, e, "alice").Token
+	for range 2 {
+		if u, err := e.svc.MFAUser(ctx, tok); err != nil || u.Name != "alice" {
+			t.Fatalf("MFAUser(alice's token) = %v, %v; want alice", u, err)
+		}
+	}
+	if _, err := e.svc.FinishMFA(ctx, tok, Client{}, e.svc.CodeFactor(mustTOTP(t, uri, e.clk.Now(), 0), "")); err != nil {
+		t.Fatalf("FinishMFA after MFAUser = %v, want nil: looking up spends nothing", err)
+	}
+	if _, err := e.svc.MFAUser(ctx, tok); !errors.Is(err, ErrMFAToken) {
+		t.Errorf("MFAUser(spent token) = %v, want ErrMFAToken", err)
 	}
 }
 

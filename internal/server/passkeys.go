@@ -327,7 +327,7 @@ func handleBeginMFAPasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.S
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		u, err := mfaUser(ctx, svc, *req.MFAToken)
+		u, err := svc.MFAUser(ctx, *req.MFAToken)
 		if err != nil {
 			writeMFAError(w, r, logger, err)
 			return
@@ -385,23 +385,4 @@ func handleFinishMFAPasskey(logger *slog.Logger, pk *passkey.Service, svc *auth.
 			writeMFAError(w, r, logger, err)
 		}
 	})
-}
-
-// errPeeked ends a FinishMFA that only looked up the mfa_token's user.
-var errPeeked = errors.New("server: mfa token user looked up")
-
-// mfaUser returns the user of a live mfa_token without spending it (the
-// begin step lists that user's passkeys): FinishMFA checks the token, then
-// asks the second factor, which stops it before it spends anything.
-// Errors wrap auth.ErrMFAToken as FinishMFA's do.
-func mfaUser(ctx context.Context, svc *auth.Service, mfaToken string) (*jwtgate.User, error) {
-	var found *jwtgate.User
-	_, err := svc.FinishMFA(ctx, mfaToken, auth.ClientFrom(ctx), func(_ context.Context, u *jwtgate.User) ([]string, error) {
-		found = u
-		return nil, errPeeked
-	})
-	if errors.Is(err, errPeeked) {
-		return found, nil
-	}
-	return nil, err
 }
