@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -406,5 +407,31 @@ func TestServeFirstAdmin(t *testing.T) {
 	users := listUsersJSON(t, db)
 	if len(users) != 1 || users[0].Name != "admin" || !slices.Equal(users[0].Roles, []string{"admin"}) {
 		t.Errorf("after first start, user list = %+v, want admin with role admin", users)
+	}
+}
+
+func TestMinLevel(t *testing.T) {
+	var buf strings.Builder
+	h := minLevel{Handler: slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}), min: slog.LevelWarn}
+	tests := []struct {
+		level slog.Level
+		want  bool
+	}{
+		{slog.LevelDebug, false},
+		{slog.LevelInfo, false},
+		{slog.LevelWarn, true},
+		{slog.LevelError, true},
+	}
+	for _, tt := range tests {
+		for _, hh := range []slog.Handler{h, h.WithAttrs([]slog.Attr{slog.String("k", "v")}), h.WithGroup("g")} {
+			if got := hh.Enabled(t.Context(), tt.level); got != tt.want {
+				t.Errorf("minLevel(WARN).Enabled(%v) = %v, want %v", tt.level, got, tt.want)
+			}
+		}
+	}
+	slog.New(h).Info("dropped")
+	slog.New(h).Warn("kept")
+	if got := buf.String(); strings.Contains(got, "dropped") || !strings.Contains(got, "kept") {
+		t.Errorf("minLevel(WARN) wrote %q, want only the WARN line", got)
 	}
 }

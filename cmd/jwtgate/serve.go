@@ -345,6 +345,7 @@ func runServe(c cmdIO, args []string) error {
 	// off with a shared secret.
 	var provider *oidc.Provider
 	if keyring != nil {
+		routeLibraryLogs(c.stderr, logger.Handler())
 		provider = oidc.New(store, svc, keyring, oidc.Options{Issuer: cfg.issuer, Logger: logger})
 	}
 	if provider != nil {
