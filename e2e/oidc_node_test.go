@@ -3,10 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -31,73 +28,8 @@ const envRequireNode = "JGTEST_REQUIRE_NODE"
 // worktree.
 func nodeRPDir(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testkit.RequireOrSkip(t, envRequireNode, tool+" not found: install Node.js 20+ and npm")
-		}
-	}
 	src := filepath.Join("..", "internal", "server", "testdata", "rpclient")
-	pkg, err := os.ReadFile(filepath.Join(src, "package.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	sum := sha256.Sum256(append(pkg, lock...))
-	dir := filepath.Join(cache, "jwtgate-test", "rpclient-"+hex.EncodeToString(sum[:8]))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err != nil {
-		// Install into a fresh directory and rename it into place, so that
-		// test binaries running at once never see a half-installed tree.
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		tmp, err := os.MkdirTemp(filepath.Dir(dir), "install-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(tmp)
-		for name, b := range map[string][]byte{"package.json": pkg, "package-lock.json": lock} {
-			if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--cache", filepath.Join(filepath.Dir(dir), "npm-cache"))
-		cmd.Dir = tmp
-		if out, err := cmd.CombinedOutput(); err != nil {
-			testkit.RequireOrSkip(t, envRequireNode, "npm ci for internal/server/testdata/rpclient failed (offline?): "+err.Error()+"\n"+string(out))
-		}
-		if err := os.Rename(tmp, dir); err != nil && !os.IsExist(err) {
-			if _, statErr := os.Stat(filepath.Join(dir, "node_modules")); statErr != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	// The script goes in beside node_modules under a name of its own, by
-	// rename, so that a concurrent run never reads half a file.
-	script, err := os.ReadFile(filepath.Join("testdata", "oidc_rp.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.CreateTemp(dir, "oidc_rp-*.tmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(script); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.Rename(f.Name(), filepath.Join(dir, "oidc_rp.mjs")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testkit.NodeScript(t, envRequireNode, src, filepath.Join("testdata", "oidc_rp.mjs"))
 }
 
 // nodeRPResult is what testdata/oidc_rp.mjs prints.

@@ -3,12 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/auth"
 	"github.com/jwtgate/jwtgate/internal/sqlite"
+	"github.com/jwtgate/jwtgate/internal/testkit"
 	"github.com/jwtgate/jwtgate/token"
 )
 
@@ -24,86 +22,14 @@ import (
 // when Node.js, npm or the npm packages are unavailable (CI sets it).
 const envRequireNode = "JGTEST_REQUIRE_NODE"
 
-func skipOrFailNode(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv(envRequireNode) == "1" {
-		t.Fatalf("%s (%s=1)", msg, envRequireNode)
-	}
-	t.Skip(msg)
-}
-
 // rpClientDir returns a directory holding testdata/rpclient's script and
 // its npm packages, installed with `npm ci` from the lock file. It lives in
 // the user's cache directory, keyed by the lock file's hash, so the
 // packages are downloaded once per version and never enter the worktree.
 func rpClientDir(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		skipOrFailNode(t, "node not found: install Node.js 20+ and npm")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		skipOrFailNode(t, "npm not found: install npm")
-	}
 	src := filepath.Join("testdata", "rpclient")
-	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := os.ReadFile(filepath.Join(src, "package.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	sum := sha256.Sum256(append(pkg, lock...))
-	dir := filepath.Join(cache, "jwtgate-test", "rpclient-"+hex.EncodeToString(sum[:8]))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err != nil {
-		// Install into a fresh directory and rename it into place, so test
-		// binaries running at once never see a half-installed tree.
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		tmp, err := os.MkdirTemp(filepath.Dir(dir), "install-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(tmp)
-		for name, b := range map[string][]byte{"package.json": pkg, "package-lock.json": lock} {
-			if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--cache", filepath.Join(filepath.Dir(dir), "npm-cache"))
-		cmd.Dir = tmp
-		if out, err := cmd.CombinedOutput(); err != nil {
-			skipOrFailNode(t, "npm ci for testdata/rpclient failed (offline?): "+err.Error()+"\n"+string(out))
-		}
-		if err := os.Rename(tmp, dir); err != nil && !os.IsExist(err) {
-			if _, statErr := os.Stat(filepath.Join(dir, "node_modules")); statErr != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	script, err := os.ReadFile(filepath.Join(src, "discover.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.CreateTemp(dir, "discover-*.mjs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(script); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := os.Rename(f.Name(), filepath.Join(dir, "discover.mjs")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testkit.NodeScript(t, envRequireNode, src, filepath.Join(src, "discover.mjs"))
 }
 
 // TestDiscoveryStrictClients runs strict relying-party libraries (Node's
