@@ -31,6 +31,28 @@ type NewAccount struct {
 	At     time.Time
 }
 
+// Stored sets the ids a store gave the account's rows, once its
+// transaction committed (a failed attempt leaves a as it was, so a retry
+// starts clean). Events with no user get the new user's.
+func (a *NewAccount) Stored(userID, verificationID, mailID int64, eventIDs []int64) {
+	a.User.ID = userID
+	if a.Email != nil {
+		a.Email.UserID = userID
+	}
+	if a.Verification != nil {
+		a.Verification.UserID, a.Verification.ID = userID, verificationID
+	}
+	if a.Mail != nil {
+		a.Mail.ID = mailID
+	}
+	for i, ev := range a.Events {
+		ev.ID = eventIDs[i]
+		if ev.UserID == 0 {
+			ev.UserID = userID
+		}
+	}
+}
+
 // AccountStore creates accounts in one step. Implementations are safe for
 // concurrent use, also by several processes sharing the store.
 type AccountStore interface {

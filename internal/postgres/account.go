@@ -93,23 +93,6 @@ func (db *DB) CreateAccount(ctx context.Context, a *jwtgate.NewAccount) error {
 	if err != nil {
 		return fmt.Errorf("postgres: create account %q: %w", u.Name, err)
 	}
-	// Only now, so a failed attempt leaves the caller's values as they
-	// were and a retry starts clean.
-	u.ID = id
-	if a.Email != nil {
-		a.Email.UserID = id
-	}
-	if a.Verification != nil {
-		a.Verification.UserID, a.Verification.ID = id, tokenID
-	}
-	if a.Mail != nil {
-		a.Mail.ID = mailID
-	}
-	for i, ev := range a.Events {
-		ev.ID = evIDs[i]
-		if ev.UserID == 0 {
-			ev.UserID = id
-		}
-	}
+	a.Stored(id, tokenID, mailID, evIDs)
 	return nil
 }
