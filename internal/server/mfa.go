@@ -175,6 +175,14 @@ type recoveryCodesResponse struct {
 // app turns the pending secret on, and the answer carries the user's 10
 // recovery codes, shown this once.
 func handleConfirmTOTP(logger *slog.Logger, svc *auth.Service) http.Handler {
+	return handleCodeForRecoveryCodes(logger, svc, `field "code" is required`, svc.MFA().ConfirmTOTP)
+}
+
+// handleCodeForRecoveryCodes answers {"code"} with the user's new
+// recovery codes from issue (confirming TOTP, or regenerating the codes);
+// missing is the message when the code is absent.
+func handleCodeForRecoveryCodes(logger *slog.Logger, svc *auth.Service, missing string,
+	issue func(ctx context.Context, u *jwtgate.User, code, ip string) ([]string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, rerr := decodeCode(r)
 		if rerr != nil {
@@ -182,7 +190,7 @@ func handleConfirmTOTP(logger *slog.Logger, svc *auth.Service) http.Handler {
 			return
 		}
 		if req.Code == nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", `field "code" is required`)
+			writeError(w, http.StatusBadRequest, "invalid_request", missing)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
@@ -192,7 +200,7 @@ func handleConfirmTOTP(logger *slog.Logger, svc *auth.Service) http.Handler {
 			writeServiceError(w, logger, err)
 			return
 		}
-		codes, err := svc.MFA().ConfirmTOTP(ctx, u, *req.Code, auth.ClientFrom(r.Context()).IP)
+		codes, err := issue(ctx, u, *req.Code, auth.ClientFrom(r.Context()).IP)
 		if err != nil {
 			writeMFAError(w, r, logger, err)
 			return
@@ -231,30 +239,7 @@ func handleDisableTOTP(logger *slog.Logger, svc *auth.Service) http.Handler {
 // handleRegenerateRecoveryCodes is POST /user/recovery-codes {"code"}: a
 // TOTP code voids the recovery codes and returns a new set.
 func handleRegenerateRecoveryCodes(logger *slog.Logger, svc *auth.Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, rerr := decodeCode(r)
-		if rerr != nil {
-			rerr.write(w)
-			return
-		}
-		if req.Code == nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", `field "code" (from the authenticator app) is required`)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
-		u, err := svc.User(ctx, ClaimsFrom(r.Context()))
-		if err != nil {
-			writeServiceError(w, logger, err)
-			return
-		}
-		codes, err := svc.MFA().RegenerateRecoveryCodes(ctx, u, *req.Code, auth.ClientFrom(r.Context()).IP)
-		if err != nil {
-			writeMFAError(w, r, logger, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, recoveryCodesResponse{RecoveryCodes: codes})
-	})
+	return handleCodeForRecoveryCodes(logger, svc, `field "code" (from the authenticator app) is required`, svc.MFA().RegenerateRecoveryCodes)
 }
 
 // factorsResponse is GET /user/factors: what the user page shows.
