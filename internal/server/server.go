@@ -90,7 +90,7 @@ func NewServer(d Deps, o Options) http.Handler {
 	}
 	logger := d.Logger
 	ck := newCookies(o.TLS || issuerIsHTTPS(o.Issuer), o.CookieDomain, clientip.New(o.TrustedProxies))
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	addRoutes(mux, d, ck, o)
 
 	cop := http.NewCrossOriginProtection()
