@@ -23,8 +23,13 @@ type AuthRequest struct {
 	Prompt        []string // none, login, consent
 	MaxAge        int64    // seconds; -1 when the client sent none
 	LoginHint     string
-	CreatedAt     time.Time
-	ExpiresAt     time.Time // the user must finish logging in by then
+	// HintSubject is the sub of the request's id_token_hint, verified when
+	// the request was stored ("" without one): the user the client
+	// expects, checked against the browser's session when the flow
+	// continues (OpenID Connect Core section 3.1.2.1).
+	HintSubject string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // the user must finish logging in by then
 
 	// Set once the user has authenticated and consented (Complete).
 	UserID    int64

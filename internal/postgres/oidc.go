@@ -26,12 +26,12 @@ func storableAll(ss ...string) bool {
 
 // CreateAuthRequest stores an authorization request.
 func (db *DB) CreateAuthRequest(ctx context.Context, r *jwtgate.AuthRequest) error {
-	if !storableAll(append([]string{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, r.CodeChallenge, r.ResponseMode, r.LoginHint}, append(r.Scopes, r.Prompt...)...)...) {
+	if !storableAll(append([]string{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, r.CodeChallenge, r.ResponseMode, r.LoginHint, r.HintSubject}, append(r.Scopes, r.Prompt...)...)...) {
 		return fmt.Errorf("postgres: create auth request: %w: a value cannot be stored (invalid UTF-8 or NUL)", jwtgate.ErrInvalid)
 	}
 	_, err := db.pool.Exec(ctx, `INSERT INTO oidc_auth_requests
-		(id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, sqlrow.AuthRequestArgs(r)...)
+		(id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint, hint_subject, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, sqlrow.AuthRequestArgs(r)...)
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("postgres: create auth request: client %w", jwtgate.ErrNotFound)

@@ -14,8 +14,8 @@ import (
 // CreateAuthRequest stores an authorization request.
 func (db *DB) CreateAuthRequest(ctx context.Context, r *jwtgate.AuthRequest) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO oidc_auth_requests
-		(id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sqlrow.AuthRequestArgs(r)...)
+		(id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint, hint_subject, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sqlrow.AuthRequestArgs(r)...)
 	switch {
 	case isForeignKeyViolation(err):
 		return fmt.Errorf("sqlite: create auth request: client %w", jwtgate.ErrNotFound)

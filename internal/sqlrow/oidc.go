@@ -7,14 +7,14 @@ import (
 )
 
 // AuthRequestColumns is the column list ScanAuthRequest reads, in its order.
-const AuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint,
+const AuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, code_challenge, response_mode, prompt, max_age, login_hint, hint_subject,
 	created_at, expires_at, user_id, session_id, auth_time, amr, code_hash, code_expires_at, code_used_at, issued_session_id`
 
-// AuthRequestArgs are the values of the first 13 columns of
+// AuthRequestArgs are the values of the first 14 columns of
 // AuthRequestColumns (the request as the authorization endpoint stores it).
 func AuthRequestArgs(r *jwtgate.AuthRequest) []any {
 	return []any{r.ID, r.ClientID, r.RedirectURI, JoinList(r.Scopes), r.State, r.Nonce, r.CodeChallenge, r.ResponseMode,
-		JoinList(r.Prompt), r.MaxAge, r.LoginHint, Millis(r.CreatedAt), Millis(r.ExpiresAt)}
+		JoinList(r.Prompt), r.MaxAge, r.LoginHint, r.HintSubject, Millis(r.CreatedAt), Millis(r.ExpiresAt)}
 }
 
 // NullID is a user ID column that may be NULL: 0 (no user, a request
@@ -39,7 +39,7 @@ func ScanAuthRequest(s Scanner) (*jwtgate.AuthRequest, error) {
 	var scopes, prompt, amr string
 	var created, expires, authTime, codeExpires int64
 	var userID, used *int64
-	if err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.CodeChallenge, &r.ResponseMode, &prompt, &r.MaxAge, &r.LoginHint,
+	if err := s.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &scopes, &r.State, &r.Nonce, &r.CodeChallenge, &r.ResponseMode, &prompt, &r.MaxAge, &r.LoginHint, &r.HintSubject,
 		&created, &expires, &userID, &r.SessionID, &authTime, &amr, &r.CodeHash, &codeExpires, &used, &r.IssuedSessionID); err != nil {
 		return nil, err
 	}

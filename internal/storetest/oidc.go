@@ -26,7 +26,7 @@ func newAuthRequest(id, clientID string) *jwtgate.AuthRequest {
 		ID: id, ClientID: clientID, RedirectURI: "https://app.example.test/cb", Scopes: []string{"openid", "email"},
 		State: "st ate/ü", Nonce: "n-0S6_WzA2Mj", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		ResponseMode: "form_post", Prompt: []string{"login", "consent"}, MaxAge: 300, LoginHint: "alice",
-		CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute),
+		HintSubject: "42", CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute),
 	}
 }
 
@@ -53,7 +53,7 @@ func testAuthRequests(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	}
 	if got.ClientID != "c1" || got.RedirectURI != want.RedirectURI || !slices.Equal(got.Scopes, want.Scopes) || got.State != want.State ||
 		got.Nonce != want.Nonce || got.CodeChallenge != want.CodeChallenge || got.ResponseMode != "form_post" || !slices.Equal(got.Prompt, want.Prompt) ||
-		got.MaxAge != 300 || got.LoginHint != "alice" || !sameTime(got.CreatedAt, t0) || !sameTime(got.ExpiresAt, want.ExpiresAt) ||
+		got.MaxAge != 300 || got.LoginHint != "alice" || got.HintSubject != "42" || !sameTime(got.CreatedAt, t0) || !sameTime(got.ExpiresAt, want.ExpiresAt) ||
 		got.Done() || got.UserID != 0 || got.CodeUsedAt != nil {
 		t.Errorf("AuthRequest(r1) = %+v, want %+v", got, want)
 	}
@@ -94,7 +94,7 @@ func testAuthRequests(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 			t.Errorf("RedeemAuthCode = %v", err)
 			return
 		}
-		if r.ID != "r1" || r.UserID != u.ID || r.CodeUsedAt == nil || !sameTime(*r.CodeUsedAt, at) || r.IssuedSessionID == "" {
+		if r.ID != "r1" || r.UserID != u.ID || r.HintSubject != "42" || r.CodeUsedAt == nil || !sameTime(*r.CodeUsedAt, at) || r.IssuedSessionID == "" {
 			t.Errorf("RedeemAuthCode = %+v, want r1 used at %v with an issued session", r, at)
 		}
 		if first {
@@ -110,8 +110,13 @@ func testAuthRequests(t *testing.T, newStore func(*testing.T) jwtgate.Store) {
 	}
 
 	// Purge: only requests past both their expiry and their code's.
-	if err := s.CreateAuthRequest(ctx, newAuthRequest("r3", "c1")); err != nil {
+	unhinted := newAuthRequest("r3", "c1")
+	unhinted.HintSubject = ""
+	if err := s.CreateAuthRequest(ctx, unhinted); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.AuthRequest(ctx, "r3"); err != nil || got.HintSubject != "" {
+		t.Errorf("AuthRequest(without an id_token_hint) = %+v, %v; want HintSubject \"\"", got, err)
 	}
 	// A request refused before anyone logged in is closed without a user.
 	if err := s.CompleteAuthRequest(ctx, "r3", jwtgate.AuthCompletion{CodeHash: hashOf("unused"), CodeExpiresAt: t0, AuthTime: t0}); err != nil {
