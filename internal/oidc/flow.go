@@ -53,6 +53,14 @@ var ErrRequestGone = errors.New("this sign-in request is unknown, expired or alr
 //   - log in when there is no live session, when prompt=login and the
 //     session began before the request, or when the session's login is
 //     older than max_age (prompt=none answers login_required instead);
+//   - log in, too, when the request's id_token_hint names another user
+//     than the session's and the session began before the request, as for
+//     prompt=login (prompt=none answers login_required: OpenID Connect
+//     Core section 3.1.2.1). After that fresh login the flow goes on even
+//     if the user is still not the hinted one: the person at the browser
+//     chose whom to sign in as, and the client, which checks the
+//     id_token's sub against the hint's, decides what to do with another
+//     user; refusing would only loop the browser through the login page;
 //   - consent when the client is not trusted and the user has not approved
 //     it for these scopes, or prompt=consent (prompt=none answers
 //     consent_required);
@@ -80,8 +88,12 @@ func (p *Provider) next(ctx context.Context, req *jwtgate.AuthRequest, c *jwtgat
 		}
 	}
 	none := slices.Contains(req.Prompt, "none")
+	otherUser := sess != nil && req.HintSubject != "" && req.HintSubject != formatID(u.ID)
+	if otherUser && none {
+		return p.refuse(ctx, req, "login_required", "the logged-in user is not the one the id_token_hint names")
+	}
 	needLogin := sess == nil ||
-		(slices.Contains(req.Prompt, "login") && sess.CreatedAt.Before(req.CreatedAt)) ||
+		((slices.Contains(req.Prompt, "login") || otherUser) && sess.CreatedAt.Before(req.CreatedAt)) ||
 		(req.MaxAge >= 0 && now.Sub(sess.CreatedAt) > time.Duration(req.MaxAge)*time.Second)
 	if needLogin {
 		if none {

@@ -127,7 +127,8 @@ func (p *Provider) userClaims(ctx context.Context, u *jwtgate.User, scopes []str
 	return out, nil
 }
 
-// idTokenHint is what an id_token_hint tells the end-session endpoint.
+// idTokenHint is what an id_token_hint tells the end-session and
+// authorization endpoints.
 type idTokenHint struct {
 	Subject  string
 	ClientID string
@@ -136,7 +137,8 @@ type idTokenHint struct {
 
 // verifyIDTokenHint checks that raw is an id_token this provider signed
 // (with a key still published; its expiry does not matter, OpenID Connect
-// RP-Initiated Logout section 2) and returns what it names.
+// RP-Initiated Logout section 2 and Core section 3.1.2.1) and returns what
+// it names. Which client it was issued to is the caller's to check.
 func (p *Provider) verifyIDTokenHint(raw string) (*idTokenHint, error) {
 	if len(raw) > token.MaxLen {
 		return nil, errors.New("id_token_hint too large")

@@ -14,6 +14,8 @@ import (
 func FuzzCheckParams(f *testing.F) {
 	for _, seed := range []string{
 		"response_type=code&client_id=a&redirect_uri=https%3A%2F%2Fa.test%2F",
+		"response_type=code&client_id=a&prompt=none&id_token_hint=eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln",
+		"id_token_hint=a&id_token_hint=b", "id_token_hint=" + string(make([]byte, 2100)),
 		"client_id=a&client_id=b", "state=%ff", "state=a%00b", "a=1&a=1", "", "x=" + string(make([]byte, 3000)),
 	} {
 		f.Add(seed)

@@ -35,6 +35,8 @@ func FuzzAuthorizeRequest(f *testing.F) {
 		"client_id=%ff&redirect_uri=%",
 		"max_age=-1&prompt=none+login&" + ok.Encode(),
 		"request=x.y.z&" + ok.Encode(),
+		"id_token_hint=not-a-jwt&" + ok.Encode(),
+		"id_token_hint=eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIn0.&prompt=none&" + ok.Encode(),
 		"",
 	} {
 		f.Add(seed)
