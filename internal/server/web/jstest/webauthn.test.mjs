@@ -70,6 +70,11 @@ test("decode: TypeError on anything that is not base64url", () => {
     ["three = signs", "Z==="],
     ["non-ASCII", "Zm9vé"],
     ["dot", "Zm9v.Zg"],
+    // A single character past a group of four cannot hold a byte: atob
+    // rejects it with a DOMException, which the contract says is a TypeError.
+    ["one char", "A"],
+    ["one char padded", "A=="],
+    ["five chars", "Zm9vY"],
     ["not a string: null", null],
     ["not a string: undefined", undefined],
     ["not a string: number", 42],

@@ -28,6 +28,11 @@ export function decode(text) {
     throw new TypeError("not base64url");
   }
   const b64 = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  // One character past a group of four holds no whole byte: atob would
+  // throw a DOMException rather than the TypeError promised above.
+  if (b64.length % 4 === 1) {
+    throw new TypeError("not base64url");
+  }
   const binary = atob(b64 + "===".slice((b64.length + 3) % 4));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) {
