@@ -75,6 +75,11 @@ test("decode: TypeError on anything that is not base64url", () => {
     ["one char", "A"],
     ["one char padded", "A=="],
     ["five chars", "Zm9vY"],
+    // Padding must fill the last group exactly, no more, no less.
+    ["too much padding", "ABC=="],
+    ["padding after a full group", "Zm9v="],
+    ["padding after a full group, two", "Zm9v=="],
+    ["too little padding", "Zg="],
     ["not a string: null", null],
     ["not a string: undefined", undefined],
     ["not a string: number", 42],

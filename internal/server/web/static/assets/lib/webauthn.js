@@ -29,8 +29,11 @@ export function decode(text) {
   }
   const b64 = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
   // One character past a group of four holds no whole byte: atob would
-  // throw a DOMException rather than the TypeError promised above.
-  if (b64.length % 4 === 1) {
+  // throw a DOMException rather than the TypeError promised above. Padding,
+  // when present, must be exactly what fills the last group ("ABC=", not
+  // "ABC==" or "ABCD=").
+  const padding = text.length - b64.length;
+  if (b64.length % 4 === 1 || (padding > 0 && (b64.length + padding) % 4 !== 0)) {
     throw new TypeError("not base64url");
   }
   const binary = atob(b64 + "===".slice((b64.length + 3) % 4));
@@ -59,10 +62,11 @@ export function creationOptions(options) {
   };
 }
 
-// requestOptions turns the server's {"publicKey": …, "mediation"?} for
-// get() into what the browser takes. An empty allowCredentials (a
-// passwordless sign-in) is left out: the authenticator then offers its
-// discoverable credentials.
+// requestOptions turns the server's {"publicKey": …} for get() into what
+// the browser takes (anything beside publicKey is dropped: the pages use
+// the browser's normal prompt, never conditional mediation). An empty
+// allowCredentials (a passwordless sign-in) is left out: the
+// authenticator then offers its discoverable credentials.
 export function requestOptions(options) {
   const pk = options.publicKey;
   const out = { ...pk, challenge: decode(pk.challenge) };
