@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The hot paths against the ceiling, interleaved: GET /user by Bearer token,
 # GET /user by session cookie and GET /auth/verify (forward auth), each
-# against go-hello (bare net/http, {"name":"admin"}, no auth) measured right
-# before it, RUNS times, and the median of the ratios.
+# against go-hello (bare net/http, {"name":"admin"}, no auth) measured in
+# the same round, RUNS rounds, and the median of the ratios.
 #
 # Between the two, bench/ceiling, the contract ceiling: a bare net/http
 # server that sends byte for byte jwtgate's answer on the same path (the
@@ -124,7 +124,7 @@ python3 - "$WORK/results" "$RUNS" "$SECS" "$CONNS" <<'EOF'
 import statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1])]
 runs, secs, conns = sys.argv[2:5]
-print(f"Median of {runs} interleaved pairs of {secs} s runs, wrk -t1 -c{conns}; ratio = jwtgate ÷ go-hello measured just before it.\n")
+print(f"Median of {runs} interleaved pairs of {secs} s runs, wrk -t1 -c{conns}; ratio = jwtgate ÷ go-hello measured in the same round (go-hello, the contract ceiling, then jwtgate).\n")
 print("| jwtgate path | jwtgate req/s | go-hello req/s | req/s ratio | p50 ms (jwtgate / go-hello) | p99 ms (jwtgate / go-hello) | p99 ratio | CPU µs per request (jwtgate / go-hello) | CPU ratio (go-hello ÷ jwtgate) |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 verdicts = []

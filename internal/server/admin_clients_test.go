@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,22 +10,11 @@ import (
 	"github.com/jwtgate/jwtgate/internal/oidc"
 )
 
-// clientRows digests the client table straight from the file, so a check
-// that a refused request changed nothing does not trust the store.
+// clientRows digests the client table straight from the file.
 func (f *fixture) clientRows(t testing.TB) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", f.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var digest string
-	err = db.QueryRow(`SELECT coalesce(group_concat(id || ':' || name || ':' || coalesce(hex(secret_hash), '-') || ':' || redirect_uris || ':' || updated_at, '|'), '')
-		FROM (SELECT * FROM oidc_clients ORDER BY id)`).Scan(&digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return digest
+	return f.rowDigest(t, `SELECT coalesce(group_concat(id || ':' || name || ':' || coalesce(hex(secret_hash), '-') || ':' || redirect_uris || ':' || updated_at, '|'), '')
+		FROM (SELECT * FROM oidc_clients ORDER BY id)`)
 }
 
 // TestAdminClients drives the admin API's client registry: each change

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"database/sql"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,23 +11,12 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// authRequestRows digests the stored authorization requests straight from
-// the file, so a check that a refused request stored nothing does not
-// trust the store.
+// authRequestRows digests the stored authorization requests straight
+// from the file.
 func (f *fixture) authRequestRows(t testing.TB) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", f.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var digest string
-	err = db.QueryRow(`SELECT coalesce(group_concat(id || ':' || coalesce(hex(code_hash), '-'), '|'), '')
-		FROM (SELECT * FROM oidc_auth_requests ORDER BY id)`).Scan(&digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return digest
+	return f.rowDigest(t, `SELECT coalesce(group_concat(id || ':' || coalesce(hex(code_hash), '-'), '|'), '')
+		FROM (SELECT * FROM oidc_auth_requests ORDER BY id)`)
 }
 
 // resign signs the claims of the id_token raw again with key k (typ JWT):

@@ -109,6 +109,23 @@ func (f *fixture) login(t testing.TB, name, pw string) string {
 	return r.json(t)["token"].(string)
 }
 
+// rowDigest runs query, which must return one text column, against the
+// fixture's database file directly: checks that a refused request changed
+// nothing then do not trust the store they check.
+func (f *fixture) rowDigest(t testing.TB, query string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var digest string
+	if err := db.QueryRow(query).Scan(&digest); err != nil {
+		t.Fatal(err)
+	}
+	return digest
+}
+
 // counts returns the number of users and sessions, and a digest of the user
 // rows, read straight from the file so the check does not trust the store.
 func (f *fixture) counts(t testing.TB) string {
